@@ -1,0 +1,99 @@
+"""Logging for every process: console, a rotating context log and an error log.
+
+Files live in ``LOG_DIR/<context>/``: ``<context>.log`` holds every line and
+``errors.log`` the errors. Neither name is a prefix of the other, so the
+rotation of one never matches the backups of the other. Several processes (the
+worker processes of one consumer, or replicas sharing a mounted folder) write
+the same files: rotation goes through ``concurrent-log-handler``, which takes a
+file lock around each write and each rollover, so no line is split or lost.
+"""
+
+import logging
+import sys
+from pathlib import Path
+
+from concurrent_log_handler import ConcurrentRotatingFileHandler
+from loguru import logger
+
+from shared_kernel.settings import Settings
+
+ROTATE_AT_BYTES = 10 * 1024 * 1024
+BACKUP_COUNT = 5
+LINE_FORMAT = (
+    "{time:YYYY-MM-DD HH:mm:ss.SSS} | {level: <8} | {extra[context]} | "
+    "{process} | {extra[actor]} {extra[message_id]} {extra[correlation_id]} | "
+    "{message}"
+)
+CONSOLE_FORMAT = (
+    "<green>{time:HH:mm:ss.SSS}</green> | <level>{level: <8}</level> | "
+    "<cyan>{extra[context]}</cyan> | {extra[actor]} {extra[message_id]} | "
+    "<level>{message}</level>"
+)
+
+
+class InterceptHandler(logging.Handler):
+    """Send the records of stdlib loggers (Dramatiq's, redis') into loguru."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            level: str | int = logger.level(record.levelname).name
+        except ValueError:
+            level = record.levelno
+        logger.opt(depth=6, exception=record.exc_info).log(
+            level, "{}: {}", record.name, record.getMessage()
+        )
+
+
+def log_paths(settings: Settings) -> tuple[Path, Path]:
+    """Return the context log and the error log of the settings' context."""
+    folder = settings.log_dir / settings.context_name
+    return folder / f"{settings.context_name}.log", folder / "errors.log"
+
+
+def configure_logging(
+    settings: Settings,
+    *,
+    console: bool = True,
+    rotate_at_bytes: int = ROTATE_AT_BYTES,
+) -> None:
+    """Route all logging of this process to the console and the context's files.
+
+    Call it once, at the entry point, in every process.
+    """
+    main_path, error_path = log_paths(settings)
+    main_path.parent.mkdir(parents=True, exist_ok=True)
+
+    logger.remove()
+    logger.configure(
+        extra={
+            "context": settings.context_name,
+            "actor": "-",
+            "message_id": "-",
+            "correlation_id": "-",
+        }
+    )
+    if console:
+        logger.add(sys.stderr, level=settings.log_level, format=CONSOLE_FORMAT)
+    for path, level in ((main_path, settings.log_level), (error_path, "ERROR")):
+        logger.add(_rotating(path, rotate_at_bytes), level=level, format=LINE_FORMAT)
+
+    logging.basicConfig(handlers=[InterceptHandler()], level=logging.INFO, force=True)
+    logging.getLogger("dramatiq").setLevel(_stdlib_level(settings.log_level))
+
+
+def _rotating(path: Path, rotate_at_bytes: int) -> logging.Handler:
+    handler = ConcurrentRotatingFileHandler(
+        str(path),
+        maxBytes=rotate_at_bytes,
+        backupCount=BACKUP_COUNT,
+        encoding="utf-8",
+        use_gzip=False,
+    )
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    return handler
+
+
+def _stdlib_level(level: str) -> int:
+    return {"TRACE": logging.DEBUG, "SUCCESS": logging.INFO}.get(
+        level, logging.getLevelName(level)
+    )

@@ -1,0 +1,139 @@
+"""Sending contracts to their queues, and actors that receive them.
+
+A producer sends a contract by queue and actor name, so it never imports the
+context that handles it. A receiving actor validates the payload against the
+same contract before any domain code runs.
+"""
+
+import json
+import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import dramatiq
+from pydantic import ValidationError
+
+from shared_kernel.broker import current_broker
+from shared_kernel.contracts import Contract, Route, routes_for
+from shared_kernel.errors import ContractError, PermanentError
+from shared_kernel.middleware import current_message_options
+
+C = TypeVar("C", bound=Contract)
+
+MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+"""The largest encoded message the platform sends or accepts."""
+
+
+def send(
+    contract: Contract,
+    *,
+    idempotency_key: str | None = None,
+    correlation_id: str | None = None,
+    delay_ms: int | None = None,
+    broker: dramatiq.Broker | None = None,
+) -> list[dramatiq.Message]:
+    """Enqueue ``contract`` on the queue of every actor that handles it.
+
+    Args:
+        contract: The command or event to send; already validated.
+        idempotency_key: Messages with the same key have one effect. Defaults
+            to the message id, so only redeliveries of this message repeat it.
+        correlation_id: Ties together every message of one request. Defaults
+            to the id of the message being handled, or a new one.
+        delay_ms: Hold the message back this long before it can run.
+        broker: The broker to use instead of the installed one.
+
+    Raises:
+        ContractError: When the encoded message is too large to send.
+    """
+    broker = broker or current_broker()
+    payload = contract.model_dump(mode="json")
+    options = _options(idempotency_key, correlation_id)
+    messages = [_message(route, payload, options) for route in routes_for(type(contract))]
+    _check_size(messages[0], type(contract))
+    return [broker.enqueue(message, delay=delay_ms) for message in messages]
+
+
+def receive(contract_type: type[C], payload: Any) -> C:
+    """Validate a received payload against its contract.
+
+    Raises:
+        PermanentError: When it does not match; retrying cannot fix that.
+    """
+    try:
+        return contract_type.model_validate(payload)
+    except ValidationError as error:
+        raise PermanentError(
+            f"payload does not match the {contract_type.__name__} contract: "
+            f"{describe_validation_error(error)}"
+        ) from None
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """Summarise a validation error on one line: each field and what is wrong."""
+    faults = []
+    for item in error.errors(include_url=False):
+        where = ".".join(str(part) for part in item["loc"]) or "payload"
+        faults.append(f"{where}: {item['msg']}")
+    return "; ".join(faults)
+
+
+def contract_actor(
+    contract_type: type[C], *, route: Route | None = None, **options: Any
+) -> Callable[[Callable[[C], Any]], dramatiq.Actor]:
+    """Declare the actor that handles ``contract_type`` on its routed queue.
+
+    The decorated function receives the validated contract. A payload that
+    does not validate, and any :class:`PermanentError`, fails the message at
+    once (dead letter) instead of retrying it.
+    """
+    routes = routes_for(contract_type)
+    chosen = route or routes[0]
+    if chosen not in routes:
+        raise ValueError(f"{chosen} is not a route of {contract_type.__name__}")
+
+    def decorator(handler: Callable[[C], Any]) -> dramatiq.Actor:
+        def handle(payload: Any) -> Any:
+            return handler(receive(contract_type, payload))
+
+        handle.__name__ = handle.__qualname__ = chosen.actor
+        handle.__module__ = handler.__module__
+        handle.__doc__ = handler.__doc__
+        return dramatiq.actor(
+            handle,
+            actor_name=chosen.actor,
+            queue_name=str(chosen.queue),
+            throws=(PermanentError,),
+            **options,
+        )
+
+    return decorator
+
+
+def _options(idempotency_key: str | None, correlation_id: str | None) -> dict:
+    current = current_message_options() or {}
+    options = {"correlation_id": correlation_id or current.get("correlation_id")}
+    if not options["correlation_id"]:
+        options["correlation_id"] = uuid.uuid4().hex
+    if idempotency_key:
+        options["idempotency_key"] = idempotency_key
+    return options
+
+
+def _message(route: Route, payload: dict, options: dict) -> dramatiq.Message:
+    return dramatiq.Message(
+        queue_name=str(route.queue),
+        actor_name=route.actor,
+        args=(payload,),
+        kwargs={},
+        options=dict(options),
+    )
+
+
+def _check_size(message: dramatiq.Message, contract_type: type[Contract]) -> None:
+    size = len(json.dumps(message.asdict(), separators=(",", ":")))
+    if size > MAX_MESSAGE_BYTES:
+        raise ContractError(
+            f"a {contract_type.__name__} message of {size} bytes is over the "
+            f"{MAX_MESSAGE_BYTES} byte limit; send a reference to the data instead"
+        )

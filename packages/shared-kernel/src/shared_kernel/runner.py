@@ -1,0 +1,208 @@
+"""The consumer runner: one context's Dramatiq worker on exactly its queues.
+
+Each context's ``consumer.py`` calls :func:`run_consumer` with a ``setup``
+function, its composition root, which reads the context's own settings, builds
+its adapters and imports its actors. The runner installs the broker before
+``setup`` runs, because Dramatiq binds actors to the broker at import.
+"""
+
+import argparse
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import redis
+from dramatiq import Worker
+from dramatiq.brokers.redis import RedisBroker
+from loguru import logger
+
+from shared_kernel.broker import install_broker
+from shared_kernel.cli import exit_on_user_error
+from shared_kernel.errors import PlatformError, SettingsError
+from shared_kernel.logs import configure_logging
+from shared_kernel.queues import queues_for
+from shared_kernel.settings import Settings
+
+Setup = Callable[[Settings], None]
+
+CONNECT_RETRY_MAX_S = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumerOptions:
+    """How many processes and threads to run, and how long to drain on stop."""
+
+    processes: int = 1
+    threads: int = 8
+    shutdown_timeout_s: float = 30.0
+
+
+def run_consumer(context: str, setup: Setup, argv: list[str] | None = None) -> None:
+    """Run the consumer of ``context`` until SIGTERM or SIGINT, then exit.
+
+    Args:
+        context: The context's name, a key of ``ContextQueues``.
+        setup: The context's composition root; runs in every worker process
+            after the broker is installed.
+        argv: Command-line arguments; ``sys.argv[1:]`` when not given.
+    """
+    with exit_on_user_error():
+        options = _parse_args(context, argv)
+        settings = Settings.from_env(context=context)
+        if options.processes == 1:
+            sys.exit(_serve(context, setup, options))
+        _prepare(settings, setup)
+        sys.exit(_supervise(context, setup, options))
+
+
+def _parse_args(context: str, argv: list[str] | None) -> ConsumerOptions:
+    parser = argparse.ArgumentParser(
+        prog=f"{context}-consume",
+        description=f"Run the {context} context's consumer on its queues: "
+        + ", ".join(queues_for(context)),
+    )
+    parser.add_argument("--processes", type=_positive_int, default=1)
+    parser.add_argument("--threads", type=_positive_int, default=8)
+    parser.add_argument(
+        "--shutdown-timeout-s",
+        type=float,
+        default=float(os.environ.get("SHUTDOWN_TIMEOUT_S", "30")),
+        help="how long in-flight messages may take to finish on SIGTERM",
+    )
+    args = parser.parse_args(argv)
+    return ConsumerOptions(args.processes, args.threads, args.shutdown_timeout_s)
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of 1 or more, got {text!r}")
+    return int(text)
+
+
+def _prepare(settings: Settings, setup: Setup) -> RedisBroker:
+    """Validate settings and the context's wiring without consuming anything."""
+    configure_logging(settings)
+    broker = install_broker(settings)
+    _import_shared_actors()
+    setup(settings)
+    return broker
+
+
+def _serve(context: str, setup: Setup, options: ConsumerOptions) -> int:
+    """Run one worker process; return its exit code."""
+    with exit_on_user_error():
+        settings = Settings.from_env(context=context)
+        broker = _prepare(settings, setup)
+        stop = _stop_event()
+        _wait_for_redis(broker.client, settings, stop)
+        if stop.is_set():
+            return 0
+        _check_actors(broker, context)
+
+        worker = Worker(
+            broker, queues=set(queues_for(context)), worker_threads=options.threads
+        )
+        worker.start()
+        logger.info(
+            "Consumer {} started: pid {}, {} threads, queues {}, Redis {}",
+            context, os.getpid(), options.threads,
+            ", ".join(queues_for(context)), settings.redis.address,
+        )
+        stop.wait()
+
+        logger.info("Consumer {} stopping: draining for up to {} s",
+                    context, options.shutdown_timeout_s)
+        worker.stop(timeout=int(options.shutdown_timeout_s * 1000))
+        broker.close()
+        logger.info("Consumer {} stopped", context)
+        return 0
+
+
+def _import_shared_actors() -> None:
+    # Every consumer listens on the shared queues, so every consumer must
+    # have their actors imported, or Dramatiq would dead-letter the messages.
+    import shared_kernel.shared_jobs  # noqa: F401
+
+
+def _check_actors(broker, context: str) -> None:
+    declared = broker.get_declared_queues()
+    missing = [queue for queue in queues_for(context) if queue not in declared]
+    if missing:
+        raise PlatformError(
+            f"the {context} consumer has no actor for queue(s) {', '.join(missing)}: "
+            "import the module that declares them in the context's setup()"
+        )
+
+
+def _stop_event() -> threading.Event:
+    stop = threading.Event()
+
+    def request_stop(signum, frame):
+        logger.info("Received {}; finishing in-flight work", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    return stop
+
+
+def _wait_for_redis(client: redis.Redis, settings: Settings, stop: threading.Event) -> None:
+    """Block until Redis answers; a wrong password is fatal, an outage is not."""
+    delay_s, warned = 0.5, False
+    while not stop.is_set():
+        try:
+            client.ping()
+        except redis.AuthenticationError as error:
+            raise SettingsError(
+                f"Redis at {settings.redis.address} refused the credentials: "
+                "check REDIS_PASSWORD (and REDIS_USERNAME)"
+            ) from error
+        except (redis.ConnectionError, redis.TimeoutError) as error:
+            if not warned:
+                logger.warning("Redis at {} is unreachable ({}); waiting for it",
+                               settings.redis.address, error)
+                warned = True
+            stop.wait(delay_s)
+            delay_s = min(delay_s * 2, CONNECT_RETRY_MAX_S)
+        else:
+            if warned:
+                logger.info("Redis at {} is reachable again", settings.redis.address)
+            return
+
+
+def _supervise(context: str, setup: Setup, options: ConsumerOptions) -> int:
+    """Run ``options.processes`` worker processes; restart any that crash."""
+    spawn = multiprocessing.get_context("spawn")
+    single = ConsumerOptions(1, options.threads, options.shutdown_timeout_s)
+    stop = _stop_event()
+
+    def start() -> multiprocessing.Process:
+        process = spawn.Process(target=_child, args=(context, setup, single))
+        process.start()
+        return process
+
+    children = [start() for _ in range(options.processes)]
+    logger.info("Consumer {} supervising {} processes", context, len(children))
+    while not stop.wait(0.5):
+        for index, child in enumerate(children):
+            if not child.is_alive() and child.exitcode not in (0, None):
+                logger.warning("Process {} exited with {}; restarting it",
+                               child.pid, child.exitcode)
+                time.sleep(1)
+                children[index] = start()
+
+    for child in children:
+        if child.is_alive():
+            os.kill(child.pid, signal.SIGTERM)
+    for child in children:
+        child.join(options.shutdown_timeout_s + 5)
+    return max((child.exitcode or 0) for child in children)
+
+
+def _child(context: str, setup: Setup, options: ConsumerOptions) -> None:
+    sys.exit(_serve(context, setup, options))

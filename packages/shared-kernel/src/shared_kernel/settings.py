@@ -1,0 +1,184 @@
+"""Settings read from the environment once, at a process's entry point.
+
+Nothing here runs at import time: an entry point calls :meth:`Settings.from_env`
+and hands the result down. Every bad value raises :class:`SettingsError` with a
+message that names the variable, the value and the expected form, and never
+the password.
+"""
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from shared_kernel.errors import SettingsError
+from shared_kernel.queues import known_contexts
+
+DEFAULT_REDIS_PORT = 6380
+LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL")
+
+
+@dataclass(frozen=True, slots=True)
+class RedisSettings:
+    """Where the broker's Redis server is and how to log in to it."""
+
+    host: str = "localhost"
+    port: int = DEFAULT_REDIS_PORT
+    db: int = 0
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    tls: bool = False
+
+    @classmethod
+    def from_url(cls, url: str, *, password: str | None = None) -> "RedisSettings":
+        """Parse a ``redis://`` or ``rediss://`` URL.
+
+        A password in the URL must be percent-encoded (``@`` as ``%40``);
+        ``password`` is used when the URL carries none.
+        """
+        parts = _split_url(url)
+        return cls(
+            host=parts.hostname or "localhost",
+            port=_url_port(parts),
+            db=_url_db(parts),
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else password,
+            tls=parts.scheme == "rediss",
+        )
+
+    @property
+    def address(self) -> str:
+        """Return ``scheme://host:port/db`` for log lines: no credentials."""
+        scheme = "rediss" if self.tls else "redis"
+        return f"{scheme}://{self.host}:{self.port}/{self.db}"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the kernel needs to run one process of one context."""
+
+    context_name: str = "app"
+    log_dir: Path = Path("logs")
+    log_level: str = "INFO"
+    redis: RedisSettings = field(default_factory=RedisSettings)
+
+    @classmethod
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, context: str | None = None
+    ) -> "Settings":
+        """Read and validate the settings from environment variables.
+
+        Args:
+            env: The variables to read; ``os.environ`` when not given.
+            context: The context this process runs as. A consumer passes its
+                own name; ``CONTEXT_NAME`` must then be unset or agree.
+
+        Raises:
+            SettingsError: When a variable holds a value that cannot be used.
+        """
+        env = os.environ if env is None else env
+        return cls(
+            context_name=_context_name(env, context),
+            log_dir=Path(_text(env, "LOG_DIR", "./logs")),
+            log_level=_log_level(env),
+            redis=_redis_settings(env),
+        )
+
+
+def _text(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name, "").strip()
+    return value or default
+
+
+def _context_name(env: Mapping[str, str], context: str | None) -> str:
+    value = env.get("CONTEXT_NAME", "").strip()
+    if value and value not in known_contexts():
+        choices = ", ".join(known_contexts())
+        raise SettingsError(f"CONTEXT_NAME must be one of {choices}, got {value!r}")
+    if context is not None and value and value != context:
+        raise SettingsError(
+            f"CONTEXT_NAME is {value!r} but this is the {context} consumer; "
+            f"unset CONTEXT_NAME or set it to {context!r}"
+        )
+    return context or value or "app"
+
+
+def _log_level(env: Mapping[str, str]) -> str:
+    value = _text(env, "LOG_LEVEL", "INFO").upper()
+    if value not in LOG_LEVELS:
+        raise SettingsError(
+            f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {value!r}"
+        )
+    return value
+
+
+def _redis_settings(env: Mapping[str, str]) -> RedisSettings:
+    password = env.get("REDIS_PASSWORD") or None
+    url = env.get("REDIS_URL", "").strip()
+    if url:
+        return RedisSettings.from_url(url, password=password)
+    return RedisSettings(
+        host=_text(env, "REDIS_HOST", "localhost"),
+        port=_integer(env, "REDIS_PORT", DEFAULT_REDIS_PORT, low=1, high=65535),
+        db=_integer(env, "REDIS_DB", 0, low=0, high=1_000_000),
+        username=env.get("REDIS_USERNAME") or None,
+        password=password,
+    )
+
+
+def _integer(
+    env: Mapping[str, str], name: str, default: int, *, low: int, high: int
+) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        raise SettingsError(f"{name} must be a number from {low} to {high}, got {raw!r}")
+    return value
+
+
+def _split_url(url: str):
+    parts = urlsplit(url)
+    if parts.scheme not in ("redis", "rediss"):
+        raise SettingsError(
+            "REDIS_URL must look like redis://[:password@]host[:port][/db] "
+            f"or rediss://..., got a URL with scheme {parts.scheme or 'none'!r}"
+        )
+    if parts.fragment or parts.query:
+        raise SettingsError(
+            "REDIS_URL must not contain '#' or '?': percent-encode them in the "
+            "password (# as %23, ? as %3F; also @ as %40, / as %2F, % as %25)"
+        )
+    return parts
+
+
+def _url_port(parts) -> int:
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if port is None:
+        return DEFAULT_REDIS_PORT
+    if not 1 <= port <= 65535:
+        raise SettingsError(
+            "REDIS_URL must have a port from 1 to 65535 after the host; "
+            "percent-encode ':' and '/' in the password as %3A and %2F"
+        )
+    return port
+
+
+def _url_db(parts) -> int:
+    path = parts.path.strip("/")
+    if not path:
+        return 0
+    if not path.isdigit():
+        raise SettingsError(
+            "REDIS_URL must end in /<db number> or nothing; "
+            "percent-encode '/' in the password as %2F"
+        )
+    return int(path)
