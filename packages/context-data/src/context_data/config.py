@@ -12,6 +12,8 @@ from pathlib import Path
 from shared_kernel.errors import SettingsError
 
 BYTES_PER_MB = 1024 * 1024
+DEFAULT_MAX_FILE_MB = 1024
+DEFAULT_HTTP_TIMEOUT_S = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,8 +21,8 @@ class DataSettings:
     """Where datasets are stored and how much the data context may fetch."""
 
     data_dir: Path = Path("data")
-    max_file_mb: int = 1024
-    http_timeout_s: float = 30.0
+    max_file_mb: int = DEFAULT_MAX_FILE_MB
+    http_timeout_s: float = DEFAULT_HTTP_TIMEOUT_S
 
     @property
     def max_file_bytes(self) -> int:
@@ -46,7 +48,7 @@ class DataSettings:
 
 def _max_file_mb(raw: str) -> int:
     if not raw:
-        return DataSettings.max_file_mb
+        return DEFAULT_MAX_FILE_MB
     if not (raw.isascii() and raw.isdigit()) or int(raw) == 0:
         raise SettingsError(
             f"DATA_MAX_FILE_MB must be a positive whole number of megabytes, "
@@ -57,7 +59,7 @@ def _max_file_mb(raw: str) -> int:
 
 def _timeout_s(raw: str) -> float:
     if not raw:
-        return DataSettings.http_timeout_s
+        return DEFAULT_HTTP_TIMEOUT_S
     try:
         value = float(raw)
     except ValueError:

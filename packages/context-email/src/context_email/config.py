@@ -19,6 +19,10 @@ DEFAULT_MAIL_FROM = "platform@localhost"
 TRUE_WORDS = ("true", "1", "yes")
 FALSE_WORDS = ("false", "0", "no")
 
+# An SMTP exchange takes up to ~8 socket steps, each bounded by the timeout;
+# with this cap the whole exchange stays inside the actors' time limit.
+MAX_TIMEOUT_S = 30.0
+
 _ADDRESS = r"[^@\s<>,\"]+@[^@\s<>,\"]+"
 _MAILBOX = re.compile(rf"{_ADDRESS}|[^<>@\r\n]*<{_ADDRESS}>")
 
@@ -126,10 +130,10 @@ def _timeout_s(env: Mapping[str, str]) -> float:
         value = float(raw)
     except ValueError:
         value = math.nan
-    if not math.isfinite(value) or value <= 0:
+    if not math.isfinite(value) or not 0 < value <= MAX_TIMEOUT_S:
         raise SettingsError(
-            f"SMTP_TIMEOUT_S must be a positive number of seconds such as 10 "
-            f"or 2.5, got {raw!r}"
+            f"SMTP_TIMEOUT_S must be a number of seconds above 0 and at most "
+            f"{MAX_TIMEOUT_S:g}, such as 10 or 2.5, got {raw!r}"
         )
     return value
 

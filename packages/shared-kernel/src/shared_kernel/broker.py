@@ -13,6 +13,7 @@ from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
 from shared_kernel.errors import PlatformError
+from shared_kernel.idempotency import Idempotency
 from shared_kernel.middleware import MessageContext
 from shared_kernel.stats import QueueStats
 from shared_kernel.settings import RedisSettings, Settings
@@ -48,7 +49,7 @@ def redis_client(settings: RedisSettings) -> redis.Redis:
 def build_broker(settings: Settings) -> RedisBroker:
     """Build the broker for ``settings`` with the kernel's middleware."""
     middleware = [m() for m in default_middleware]
-    middleware += [MessageContext(), QueueStats()]
+    middleware += [MessageContext(), Idempotency(), QueueStats()]
     return RedisBroker(
         client=redis_client(settings.redis),
         namespace=NAMESPACE,

@@ -1,0 +1,143 @@
+"""Profiling a loaded dataset in SQL: what each column of ``rows`` holds.
+
+Every statistic is computed by DuckDB over the stored table, so memory stays
+bounded whatever the size of the dataset: one scan for the counts, minimums,
+maximums and means of all columns, then one small query per histogram or
+list of top values.
+"""
+
+from typing import Any
+
+import duckdb
+
+from shared_kernel.contracts import (
+    ColumnProfile,
+    ColumnType,
+    DatasetProfile,
+    HistogramBin,
+    ValueCount,
+)
+
+HISTOGRAM_BINS = 10
+TOP_VALUES = 5
+NUMERIC = ("integer", "float")
+
+_INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT")
+_FLOAT_TYPES = ("FLOAT", "DOUBLE", "REAL", "DECIMAL")
+
+
+def column_type(duckdb_type: str) -> ColumnType:
+    """Map a DuckDB type name (``BIGINT``, ``DECIMAL(9,2)``...) to a contract type."""
+    name = duckdb_type.upper()
+    if name.removeprefix("U") in _INTEGER_TYPES:
+        return "integer"
+    if name.split("(")[0] in _FLOAT_TYPES:
+        return "float"
+    if name == "BOOLEAN":
+        return "boolean"
+    if name == "DATE":
+        return "date"
+    if name.startswith("TIMESTAMP"):
+        return "timestamp"
+    return "text"
+
+
+def profile_table(con: duckdb.DuckDBPyConnection) -> DatasetProfile:
+    """Profile the ``rows`` table, counting the ``rejects`` table's rows aside."""
+    described = con.execute('DESCRIBE "rows"').fetchall()
+    columns = [(name, column_type(duckdb_type)) for name, duckdb_type, *_ in described]
+    rows, stats = _column_stats(con, columns)
+    profiles = tuple(
+        _column_profile(con, name, kind, rows, stats[i])
+        for i, (name, kind) in enumerate(columns)
+    )
+    (rejected,) = con.execute('SELECT count(*) FROM "rejects"').fetchone()
+    return DatasetProfile(rows=rows, rejected_rows=rejected, columns=profiles)
+
+
+def quoted(name: str) -> str:
+    """Return ``name`` as a DuckDB identifier, whatever characters it holds."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _column_stats(
+    con: duckdb.DuckDBPyConnection, columns: list[tuple[str, ColumnType]]
+) -> tuple[int, list[tuple[Any, ...]]]:
+    selects = ["count(*)"]
+    for name, kind in columns:
+        selects += _stat_expressions(quoted(name), kind)
+    row = con.execute(f'SELECT {", ".join(selects)} FROM "rows"').fetchone()
+    stats = [row[1 + 5 * i : 6 + 5 * i] for i in range(len(columns))]
+    return row[0], stats
+
+
+def _stat_expressions(column: str, kind: ColumnType) -> list[str]:
+    counts = [f"count({column})", f"count(DISTINCT {column})"]
+    if kind in NUMERIC:
+        # Infinities and NaN would make the range, and so the bins, useless.
+        value, finite = f"{column}::DOUBLE", f"isfinite({column}::DOUBLE)"
+        extremes = [f"{fn}({value}) FILTER (WHERE {finite})" for fn in ("min", "max")]
+        return counts + extremes + [f"avg({value}) FILTER (WHERE {finite})"]
+    if kind in ("date", "timestamp"):
+        return counts + [f"min({column})", f"max({column})", "NULL"]
+    return counts + ["NULL", "NULL", "NULL"]
+
+
+def _column_profile(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    kind: ColumnType,
+    rows: int,
+    stats: tuple[Any, ...],
+) -> ColumnProfile:
+    non_null, distinct, low, high, mean = stats
+    if kind in ("date", "timestamp"):
+        low, high = (None if v is None else v.isoformat() for v in (low, high))
+    return ColumnProfile(
+        name=name,
+        type=kind,
+        nulls=rows - non_null,
+        distinct=distinct,
+        min=low,
+        max=high,
+        mean=mean,
+        top_values=_top_values(con, name) if kind == "text" else (),
+        histogram=_histogram(con, name, low, high) if kind in NUMERIC else (),
+    )
+
+
+def _top_values(con: duckdb.DuckDBPyConnection, name: str) -> tuple[ValueCount, ...]:
+    column = quoted(name)
+    found = con.execute(
+        f'SELECT {column}::VARCHAR AS value, count(*) AS n FROM "rows" '
+        f"WHERE {column} IS NOT NULL GROUP BY value ORDER BY n DESC, value "
+        f"LIMIT {TOP_VALUES}"
+    ).fetchall()
+    return tuple(ValueCount(value=value, count=n) for value, n in found)
+
+
+def _histogram(
+    con: duckdb.DuckDBPyConnection, name: str, low: float | None, high: float | None
+) -> tuple[HistogramBin, ...]:
+    if low is None or high is None:
+        return ()
+    value = f"{quoted(name)}::DOUBLE"
+    if low == high:
+        (count,) = con.execute(
+            f'SELECT count(*) FROM "rows" WHERE {value} = ?', [low]
+        ).fetchone()
+        return (HistogramBin(low=low, high=high, count=count),)
+    width = (high - low) / HISTOGRAM_BINS
+    # The maximum itself lands in the last bin, which is closed on both ends.
+    counts = dict(
+        con.execute(
+            f"SELECT least(floor(({value} - ?) / ?)::BIGINT, {HISTOGRAM_BINS - 1}) "
+            f'AS bin, count(*) FROM "rows" WHERE isfinite({value}) GROUP BY bin',
+            [low, width],
+        ).fetchall()
+    )
+    edges = [low + width * i for i in range(HISTOGRAM_BINS)] + [high]
+    return tuple(
+        HistogramBin(low=edges[i], high=edges[i + 1], count=counts.get(i, 0))
+        for i in range(HISTOGRAM_BINS)
+    )

@@ -1,0 +1,80 @@
+"""The store adapter: one DuckDB file per dataset, replaced whole on re-import.
+
+A DuckDB file takes one writer at a time and several consumer processes may
+import at once, so each dataset gets its own file,
+``<data_dir>/datasets/<dataset_id>.duckdb``. It is built under a temporary
+name in the same directory and moved into place with :func:`os.replace`, so a
+reader sees the old dataset or the new one, never half of one, and importing
+the same ``dataset_id`` again replaces it: imports are idempotent.
+"""
+
+import os
+import re
+import uuid
+from pathlib import Path
+
+import duckdb
+
+from context_data.loading import load_csv
+from context_data.ports import LocalCsv
+from context_data.profiling import profile_table
+from shared_kernel.contracts import DatasetProfile
+from shared_kernel.errors import PermanentError
+
+_DATASET_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+
+
+class DuckDbStore:
+    """Stores each dataset in its own DuckDB file, with tables ``rows`` and ``rejects``.
+
+    ``rows`` holds the rows that matched the header; ``rejects`` holds the
+    others, with their line number in the file, the reason and the raw line.
+    """
+
+    def __init__(self, data_dir: Path, *, memory_limit_mb: int = 256, threads: int = 2):
+        self._datasets_dir = data_dir / "datasets"
+        self._config = {"memory_limit": f"{memory_limit_mb}MB", "threads": threads}
+
+    def path_of(self, dataset_id: str) -> Path:
+        """Return the file of dataset ``dataset_id`` (it may not exist yet).
+
+        Raises:
+            ValueError: When ``dataset_id`` could not be a file name.
+        """
+        if not _DATASET_ID.fullmatch(dataset_id):
+            raise ValueError(
+                f"dataset_id must be 1 to 128 letters, digits, '_', '.' or '-', "
+                f"starting with a letter or digit, got {dataset_id!r}"
+            )
+        return self._datasets_dir / f"{dataset_id}.duckdb"
+
+    def load(self, dataset_id: str, csv: LocalCsv) -> DatasetProfile:
+        """Store ``csv`` as dataset ``dataset_id``, replacing any earlier import.
+
+        Raises:
+            PermanentError: When the file is not a CSV table with a header.
+            ValueError: When ``dataset_id`` could not be a file name.
+        """
+        final = self.path_of(dataset_id)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        # A leading dot keeps half-built files out of a listing of datasets.
+        building = final.with_name(f".{dataset_id}.{uuid.uuid4().hex}.building")
+        try:
+            profile = self._build(building, csv)
+            os.replace(building, final)
+        finally:
+            for leftover in (building, building.with_name(building.name + ".wal")):
+                leftover.unlink(missing_ok=True)
+        return profile
+
+    def _build(self, path: Path, csv: LocalCsv) -> DatasetProfile:
+        try:
+            with duckdb.connect(path, config=self._config) as con:
+                load_csv(con, csv)
+                return profile_table(con)
+        except (duckdb.InvalidInputException, duckdb.ConversionException) as error:
+            reason = str(error).splitlines()[0]
+            raise PermanentError(
+                f"{csv.source} could not be read as a CSV file ({reason}); save "
+                f"it as CSV with a header row and one delimiter, then retry"
+            ) from error

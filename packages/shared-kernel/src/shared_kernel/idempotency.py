@@ -1,0 +1,122 @@
+"""Effectively-once effects on top of Dramatiq's at-least-once delivery.
+
+Every message has an idempotency key: the producer's, or the message id. A
+worker claims the key before running the actor and marks it done afterwards,
+in Redis, so a redelivered or re-sent message with a done key is acknowledged
+without running again, and two copies never run at the same time. A claim
+names the worker that holds it; when that worker's heartbeat is stale (it
+crashed), another worker takes the claim over at once instead of waiting for
+it to expire.
+"""
+
+import threading
+import time
+
+import dramatiq
+import redis
+from dramatiq.middleware import SkipMessage
+from loguru import logger
+
+DONE_PREFIX = "platform:done:"
+CLAIM_PREFIX = "platform:claim:"
+DEFAULT_TTL_S = 7 * 24 * 60 * 60
+BUSY_RETRY_DELAY_MS = 2_000
+
+# KEYS: done, claim, heartbeats. ARGV: owner, claim_ms, now_ms, heartbeat_ms.
+# Returns 0 when the key is done, 1 when claimed, 2 when a live worker holds it.
+_CLAIM = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local holder = redis.call('GET', KEYS[2])
+if holder and holder ~= ARGV[1] then
+  local beat = redis.call('ZSCORE', KEYS[3], holder)
+  if beat and tonumber(beat) > tonumber(ARGV[3]) - tonumber(ARGV[4]) then
+    return 2
+  end
+end
+redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
+return 1
+"""
+
+# KEYS: done, claim. ARGV: owner, ttl_s, mark_done (1 or 0).
+_RELEASE = """
+if ARGV[3] == '1' then redis.call('SET', KEYS[1], '1', 'EX', ARGV[2]) end
+if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
+return 1
+"""
+
+
+def idempotency_key(message: dramatiq.Message) -> str:
+    """Return the producer's idempotency key of ``message``, or its id."""
+    return message.options.get("idempotency_key") or message.message_id
+
+
+class Idempotency(dramatiq.Middleware):
+    """Run each (actor, idempotency key) pair to completion at most once.
+
+    Args:
+        ttl_s: How long a done key is remembered; a copy arriving later runs.
+    """
+
+    def __init__(self, *, ttl_s: int = DEFAULT_TTL_S) -> None:
+        self.ttl_s = ttl_s
+        self._scripts: dict[int, tuple] = {}
+        self._claimed = threading.local()
+
+    def before_process_message(self, broker, message) -> None:
+        if not hasattr(broker, "client"):
+            return
+        done, claim = _keys(message)
+        claim_script, _ = self._scripts_for(broker.client)
+        state = claim_script(
+            keys=[done, claim, f"{broker.namespace}:__heartbeats__"],
+            args=[broker.broker_id, _claim_ms(broker, message),
+                  _now_ms(), broker.heartbeat_timeout],
+        )
+        if state == 0:
+            logger.info("Already done under idempotency key {}; not repeating it",
+                        idempotency_key(message))
+            raise SkipMessage("duplicate of a completed message")
+        if state == 2:
+            raise dramatiq.Retry("another worker is running the same key",
+                                 delay=BUSY_RETRY_DELAY_MS)
+        self._claimed.message_id = message.message_id
+
+    def after_process_message(self, broker, message, *, result=None, exception=None):
+        if getattr(self._claimed, "message_id", None) != message.message_id:
+            return
+        self._claimed.message_id = None
+        done, claim = _keys(message)
+        _, release = self._scripts_for(broker.client)
+        mark_done = "1" if exception is None else "0"
+        try:
+            release(keys=[done, claim], args=[broker.broker_id, self.ttl_s, mark_done])
+        except redis.RedisError as error:
+            # The effect happened; the next copy will redo it. Say so loudly.
+            logger.error("Could not record key {} as done: {}",
+                         idempotency_key(message), error)
+
+    def _scripts_for(self, client: redis.Redis) -> tuple:
+        scripts = self._scripts.get(id(client))
+        if scripts is None:
+            scripts = (client.register_script(_CLAIM), client.register_script(_RELEASE))
+            self._scripts[id(client)] = scripts
+        return scripts
+
+
+def _keys(message: dramatiq.Message) -> tuple[str, str]:
+    scoped = f"{message.actor_name}:{idempotency_key(message)}"
+    return DONE_PREFIX + scoped, CLAIM_PREFIX + scoped
+
+
+def _claim_ms(broker, message) -> int:
+    # A claim outlives the actor's time limit, so a slow run keeps it.
+    try:
+        options = broker.get_actor(message.actor_name).options
+    except dramatiq.ActorNotFound:
+        options = {}
+    time_limit_ms = options.get("time_limit") or 10 * 60 * 1000
+    return int(time_limit_ms) + 60_000
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
