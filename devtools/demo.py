@@ -22,6 +22,7 @@ from devtools.redis_server import RedisServer
 from devtools.smtp_sink import SmtpSink
 from shared_kernel import (
     ImportDataset,
+    RecordLog,
     SendWelcomeEmail,
     Settings,
     configure_logging,
@@ -162,6 +163,7 @@ def _dataset_path() -> Path:
 
 
 def _produce(run: Run) -> int:
+    send(RecordLog(text="demo run started", origin="demo"))
     for name, address in WELCOME_USERS:
         send(SendWelcomeEmail(to=address, name=name))
     dataset = _dataset_path()

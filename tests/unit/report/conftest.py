@@ -1,11 +1,10 @@
 """Fixtures of the report context: hand-built events and the real adapters."""
 
 import pytest
-from report_helpers import date_column, make_event, numeric_column, text_column
-
 from context_report.charts import MatplotlibCharts
 from context_report.services import build_report
 from context_report.store import ReportFiles
+from report_helpers import date_column, make_event, numeric_column, text_column
 from shared_kernel.contracts import ColumnProfile, HistogramBin
 
 

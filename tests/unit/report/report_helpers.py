@@ -118,7 +118,7 @@ class _ReportParser(HTMLParser):
         elif tag == "tr" and not report.header:
             report.header = self._cells
         elif tag == "tr":
-            report.rows.append(dict(zip(report.header, self._cells)))
+            report.rows.append(dict(zip(report.header, self._cells, strict=True)))
         elif tag == "figcaption":
             report.captions.append(text)
         elif tag == "p" and any(a.get("id") == "notes" for _, a, _ in self._open):

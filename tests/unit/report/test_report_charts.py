@@ -36,8 +36,8 @@ def test_nulls_chart_grows_taller_with_the_number_of_columns(charts):
     many = [date_column(f"column {i} with a rather long name indeed", nulls=i)
             for i in range(40)]
 
-    few_size = png_size(charts.nulls_per_column(few, rows=100))
-    many_size = png_size(charts.nulls_per_column(many, rows=100))
+    few_size = png_size(charts.nulls_per_column(few, rows=100, title="Nulls"))
+    many_size = png_size(charts.nulls_per_column(many, rows=100, title="Nulls"))
 
     assert _plausible(*few_size) and _plausible(*many_size)
     assert many_size[1] > 3 * few_size[1]
@@ -57,7 +57,7 @@ def test_charts_drawn_in_worker_threads_match_charts_drawn_alone(charts):
     alone = charts.histogram(column)
 
     with ThreadPoolExecutor(max_workers=8) as pool:
-        drawn = list(pool.map(lambda _: charts.histogram(column), range(32)))
+        drawn = list(pool.map(lambda _: charts.histogram(column), range(16)))
 
     assert all(png == alone for png in drawn)
 
@@ -88,12 +88,12 @@ def test_drawing_many_charts_does_not_grow_memory(charts):
     gc.collect()
     before = _resident_bytes()
 
-    for _ in range(60):
+    for _ in range(30):
         charts.histogram(column)
     gc.collect()
 
-    # One leaked figure would hold at least its 700x320 RGBA canvas (~0.9 MB).
-    assert _resident_bytes() - before < 20 * 1024 * 1024
+    # Each leaked figure keeps its 700x320 RGBA canvas: 30 of them hold ~26 MB.
+    assert _resident_bytes() - before < 12 * 1024 * 1024
 
 
 def _resident_bytes() -> int:

@@ -2,7 +2,13 @@
 
 import base64
 
-from report_helpers import make_event, numeric_column, parse_report, text_column
+from report_helpers import (
+    date_column,
+    make_event,
+    numeric_column,
+    parse_report,
+    text_column,
+)
 
 HEADER = ["Column", "Type", "Nulls", "Distinct", "Min", "Max", "Mean", "Top values"]
 
@@ -59,7 +65,7 @@ def test_report_for_numeric_dataset_embeds_a_histogram_chart(
     report = parse_report(_page(report_dir))
 
     assert report.captions == [
-        "Share of null values per column",
+        "Nulls per column",
         "Distribution of price",
         "Distribution of quantity",
     ]
@@ -85,7 +91,7 @@ def test_report_for_text_dataset_shows_and_charts_its_top_values(
          "Top values": "Berlin × 60 Paris × 37"},
     ]
     assert report.captions == [
-        "Share of null values per column",
+        "Nulls per column",
         "Most frequent values of city",
     ]
 
@@ -100,7 +106,7 @@ def test_report_for_date_dataset_shows_first_and_last_dates(
     assert report.rows[0]["Min"] == "2024-01-01"
     assert report.rows[0]["Max"] == "2024-01-31"
     assert report.rows[0]["Type"] == "date"
-    assert report.captions == ["Share of null values per column"]
+    assert report.captions == ["Nulls per column"]
 
 
 def test_report_for_empty_dataset_lists_its_columns_and_draws_no_chart(
@@ -155,3 +161,14 @@ def test_report_charts_at_most_twenty_columns_and_says_so(build, report_dir):
         "5 more columns could have a chart; a report draws at most 20 column "
         "charts, so that it fits in an email."
     ]
+
+
+def test_nulls_chart_of_a_wide_dataset_shows_the_forty_most_null_columns(
+    build, report_dir
+):
+    event = make_event([date_column(f"d{i}", nulls=i) for i in range(45)])
+    build(event)
+
+    report = parse_report(_page(report_dir))
+
+    assert report.captions == ["Nulls per column (40 of 45, the most nulls first)"]

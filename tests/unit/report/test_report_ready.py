@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
+from context_report.services import build_report
 from report_helpers import make_event, numeric_column, text_column
-
 from shared_kernel.contracts import ReportReady
 
 
@@ -74,3 +74,39 @@ def test_report_without_recipients_is_still_built(build, report_dir):
 
     assert ready.recipients == ()
     assert Path(ready.report_path).is_file()
+
+
+class _FakeCharts:
+    def nulls_per_column(self, columns, *, rows, title):
+        return b"nulls"
+
+    def histogram(self, column):
+        return b"histogram"
+
+    def top_values(self, column):
+        return b"top values"
+
+
+class _MemoryFiles:
+    def __init__(self):
+        self.reports = {}
+
+    def write(self, report_id, files):
+        self.reports[report_id] = dict(files)
+        return Path("/memory") / report_id
+
+
+def test_html_too_large_to_mail_is_left_out_and_the_summary_says_where_it_is():
+    columns = [text_column(f"text column number {i}") for i in range(6000)]
+    files = _MemoryFiles()
+
+    ready = build_report(
+        make_event(columns), report_id="huge", files=files, charts=_FakeCharts()
+    )
+
+    assert len(files.reports["huge"]["report.html"]) > 2 * 1024 * 1024
+    assert [a.filename for a in ready.attachments] == ["summary.csv"]
+    assert ready.summary.endswith(
+        "The HTML report was too large to attach; see the report path."
+    )
+    assert ready.report_path == "/memory/huge/report.html"

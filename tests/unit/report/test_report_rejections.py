@@ -2,7 +2,6 @@
 
 import pytest
 from report_helpers import make_event, numeric_column
-
 from shared_kernel.contracts import ColumnProfile
 from shared_kernel.errors import PermanentError
 

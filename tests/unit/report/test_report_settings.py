@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import pytest
-
 from context_report.config import ReportSettings
 from shared_kernel.errors import SettingsError
 

@@ -5,10 +5,9 @@ import threading
 import time
 
 import pytest
-from report_helpers import make_event, numeric_column
-
-from context_report.store import STALE_AFTER_S, ReportFiles
 from context_report.services import build_report
+from context_report.store import STALE_AFTER_S, ReportFiles
+from report_helpers import make_event, numeric_column
 from shared_kernel.errors import PermanentError
 
 

@@ -4,9 +4,8 @@ import csv
 import io
 import json
 
-from report_helpers import make_event, text_column
-
 from context_report.rendering import CSV_HEADER
+from report_helpers import make_event, text_column
 
 
 def _rows(report_dir, report_id="report-1"):

@@ -9,10 +9,10 @@ in ``rejects`` with their line number and the reason, and the rest loads.
 from typing import Any
 
 import duckdb
+from shared_kernel.errors import PermanentError
 
 from context_data.ports import LocalCsv
 from context_data.profiling import column_type
-from shared_kernel.errors import PermanentError
 
 # Types are chosen from the whole file rather than a sample, so that a text
 # value on line 50 000 makes its column text instead of getting its row

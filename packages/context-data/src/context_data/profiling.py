@@ -9,7 +9,6 @@ list of top values.
 from typing import Any
 
 import duckdb
-
 from shared_kernel.contracts import (
     ColumnProfile,
     ColumnType,
@@ -72,15 +71,16 @@ def _column_stats(
 
 
 def _stat_expressions(column: str, kind: ColumnType) -> list[str]:
+    """Return the SQL of: non-null count, distinct count, min, max and mean."""
     counts = [f"count({column})", f"count(DISTINCT {column})"]
     if kind in NUMERIC:
         # Infinities and NaN would make the range, and so the bins, useless.
-        value, finite = f"{column}::DOUBLE", f"isfinite({column}::DOUBLE)"
-        extremes = [f"{fn}({value}) FILTER (WHERE {finite})" for fn in ("min", "max")]
-        return counts + extremes + [f"avg({value}) FILTER (WHERE {finite})"]
+        value = f"{column}::DOUBLE"
+        finite = f"FILTER (WHERE isfinite({value}))"
+        return [*counts, *(f"{fn}({value}) {finite}" for fn in ("min", "max", "avg"))]
     if kind in ("date", "timestamp"):
-        return counts + [f"min({column})", f"max({column})", "NULL"]
-    return counts + ["NULL", "NULL", "NULL"]
+        return [*counts, f"min({column})", f"max({column})", "NULL"]
+    return [*counts, "NULL", "NULL", "NULL"]
 
 
 def _column_profile(

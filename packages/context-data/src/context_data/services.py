@@ -9,10 +9,10 @@ from collections.abc import Callable
 from datetime import datetime
 
 from loguru import logger
+from shared_kernel.contracts import DatasetImported, ImportDataset
 
 from context_data.locations import default_name, redacted
 from context_data.ports import SourcePort, StorePort
-from shared_kernel.contracts import DatasetImported, ImportDataset
 
 
 def import_dataset(
@@ -31,6 +31,7 @@ def import_dataset(
     Raises:
         PermanentError: When the source can never be imported as it is.
         TransientError: When fetching failed in a way that may pass.
+        ValueError: When ``dataset_id`` could not be a file name.
     """
     log = logger.bind(context="data", dataset_id=dataset_id)
     source = redacted(command.source)

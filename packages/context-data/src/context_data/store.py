@@ -14,12 +14,12 @@ import uuid
 from pathlib import Path
 
 import duckdb
+from shared_kernel.contracts import DatasetProfile
+from shared_kernel.errors import PermanentError
 
 from context_data.loading import load_csv
 from context_data.ports import LocalCsv
 from context_data.profiling import profile_table
-from shared_kernel.contracts import DatasetProfile
-from shared_kernel.errors import PermanentError
 
 _DATASET_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 
@@ -68,13 +68,23 @@ class DuckDbStore:
         return profile
 
     def _build(self, path: Path, csv: LocalCsv) -> DatasetProfile:
-        try:
-            with duckdb.connect(path, config=self._config) as con:
+        with duckdb.connect(path, config=self._config) as con:
+            # DuckDB draws a progress bar on stdout for long queries: not in logs.
+            con.execute("SET enable_progress_bar = false")
+            try:
                 load_csv(con, csv)
-                return profile_table(con)
-        except (duckdb.InvalidInputException, duckdb.ConversionException) as error:
-            reason = str(error).splitlines()[0]
-            raise PermanentError(
-                f"{csv.source} could not be read as a CSV file ({reason}); save "
-                f"it as CSV with a header row and one delimiter, then retry"
-            ) from error
+            except (duckdb.InvalidInputException, duckdb.ConversionException) as error:
+                raise PermanentError(
+                    f"{csv.source} could not be read as a CSV file "
+                    f"({_reason(error)}); save it as CSV with a header row and "
+                    f"one delimiter, then retry"
+                ) from error
+            return profile_table(con)
+
+
+def _reason(error: duckdb.Error) -> str:
+    # DuckDB's message runs on with the offending line and the reader's
+    # options; keep what it says went wrong.
+    lines = str(error).split("\n\n")[0].splitlines()
+    skipped = ("Original Line:", "Possible Solution:")
+    return " ".join(line for line in lines if not line.startswith(skipped))[:300]

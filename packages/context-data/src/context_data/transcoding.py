@@ -10,13 +10,12 @@ import codecs
 from pathlib import Path
 
 import charset_normalizer
-
 from shared_kernel.errors import PermanentError
 
 SAMPLE_BYTES = 64 * 1024
 CHUNK_BYTES = 1024 * 1024
 WESTERN = "cp1252"
-UTF8 = ("utf-8", "utf-8-sig", "ascii")
+UTF8 = ("utf-8", "utf-8-sig")
 
 # UTF-32 first: its little-endian mark starts with the UTF-16 one.
 _BOMS = (
@@ -70,7 +69,7 @@ def detect_encoding(sample: bytes, *, source: str) -> str:
         sample.decode("utf-8")
     except UnicodeDecodeError:
         return _legacy_encoding(sample, source=source)
-    return "ascii" if sample.isascii() else "utf-8"
+    return "utf-8"
 
 
 def _legacy_encoding(sample: bytes, *, source: str) -> str:

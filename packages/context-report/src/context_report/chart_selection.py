@@ -7,9 +7,10 @@ nulls per column. Drawing is left to a :class:`ChartPort`.
 
 import re
 
+from shared_kernel.contracts import ColumnProfile, DatasetProfile
+
 from context_report.ports import ChartPort
 from context_report.rendering import Chart
-from shared_kernel.contracts import ColumnProfile, DatasetProfile
 
 NUMERIC_TYPES = frozenset({"integer", "float"})
 MAX_COLUMN_CHARTS = 20
@@ -53,12 +54,12 @@ def _has_nulls(profile: DatasetProfile) -> bool:
 
 def _nulls_chart(profile: DatasetProfile, charts: ChartPort) -> Chart:
     columns = profile.columns
-    caption = "Share of null values per column"
+    title = "Nulls per column"
     if len(columns) > MAX_NULL_BARS:
         columns = sorted(columns, key=lambda c: c.nulls, reverse=True)[:MAX_NULL_BARS]
-        caption += f" (the {MAX_NULL_BARS} columns with the most nulls)"
-    png = charts.nulls_per_column(columns, rows=profile.rows)
-    return Chart(filename="chart-00-nulls.png", caption=caption, png=png)
+        title += f" ({MAX_NULL_BARS} of {len(profile.columns)}, the most nulls first)"
+    png = charts.nulls_per_column(columns, rows=profile.rows, title=title)
+    return Chart(filename="chart-00-nulls.png", caption=title, png=png)
 
 
 def _kind(column: ColumnProfile) -> str | None:

@@ -11,8 +11,7 @@ from collections.abc import Sequence
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import PercentFormatter
-
+from matplotlib.ticker import MaxNLocator, PercentFormatter
 from shared_kernel.contracts import ColumnProfile
 
 BAR_COLOR = "#3b6ea5"
@@ -26,26 +25,27 @@ BAR_LABEL_ROOM = 1.25
 class MatplotlibCharts:
     """The chart adapter of the report context (implements ``ChartPort``)."""
 
-    def nulls_per_column(self, columns: Sequence[ColumnProfile], *, rows: int) -> bytes:
+    def nulls_per_column(
+        self, columns: Sequence[ColumnProfile], *, rows: int, title: str
+    ) -> bytes:
         """Draw one horizontal bar per column: its share of null values."""
         figure = _figure(bars=len(columns))
         axes = figure.add_subplot()
         shares = [100 * c.nulls / rows if rows else 0.0 for c in columns]
+        pairs = zip(columns, shares, strict=True)
+        labels = [f"{column.nulls:,} ({share:.1f}%)" for column, share in pairs]
         _horizontal_bars(
-            axes,
-            [c.name for c in columns],
-            shares,
-            bar_labels=[f"{c.nulls:,} ({s:.1f}%)" for c, s in zip(columns, shares)],
-            color=NULL_COLOR,
+            axes, [c.name for c in columns], shares, bar_labels=labels, color=NULL_COLOR
         )
         # Room on the right for the bar labels; small shares stay visible.
-        right = min(100.0, max(max(shares) * BAR_LABEL_ROOM, 1.0))
+        right = min(100.0, max(max(shares, default=0) * BAR_LABEL_ROOM, 1.0))
         axes.set_xlim(0, right)
+        axes.xaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 5, 10]))
         axes.xaxis.set_major_formatter(
             PercentFormatter(xmax=100, decimals=0 if right >= 5 else 1)
         )
         axes.set_xlabel(f"share of {rows:,} rows that are null")
-        axes.set_title("Nulls per column", loc="left")
+        axes.set_title(title, loc="left")
         return _png(figure)
 
     def histogram(self, column: ColumnProfile) -> bytes:
@@ -81,7 +81,7 @@ class MatplotlibCharts:
             bar_labels=[f"{count:,}" for count in counts],
             color=BAR_COLOR,
         )
-        axes.set_xlim(0, max(max(counts) * BAR_LABEL_ROOM, 1))
+        axes.set_xlim(0, max(max(counts, default=0) * BAR_LABEL_ROOM, 1))
         axes.set_xlabel("rows")
         axes.set_title(f"Most frequent values of {_label(column.name)}", loc="left")
         return _png(figure)
@@ -101,6 +101,7 @@ def _horizontal_bars(
     bars = axes.barh(positions, values, color=color, height=0.7)
     axes.bar_label(bars, labels=bar_labels, padding=3, fontsize=8, color="#52606d")
     axes.set_yticks(positions, [_label(label) for label in labels])
+    axes.margins(y=0.02)
     axes.invert_yaxis()
     _tidy(axes, grid_axis="x")
 

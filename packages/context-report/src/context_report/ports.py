@@ -15,7 +15,9 @@ from shared_kernel.contracts import ColumnProfile
 class ChartPort(Protocol):
     """Draws the charts of a report, each as the bytes of a PNG image."""
 
-    def nulls_per_column(self, columns: Sequence[ColumnProfile], *, rows: int) -> bytes:
+    def nulls_per_column(
+        self, columns: Sequence[ColumnProfile], *, rows: int, title: str
+    ) -> bytes:
         """Draw one bar per column: how many of its ``rows`` values are null."""
         ...
 

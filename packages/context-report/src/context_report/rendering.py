@@ -13,7 +13,6 @@ import json
 from dataclasses import dataclass
 
 import jinja2
-
 from shared_kernel.contracts import ColumnProfile, DatasetImported, DatasetProfile
 
 CSV_HEADER = (

@@ -62,6 +62,7 @@ def configure_logging(
     """
     main_path, error_path = log_paths(settings)
     main_path.parent.mkdir(parents=True, exist_ok=True)
+    error_path.touch(exist_ok=True)  # present from the start, errors or not
 
     logger.remove()
     logger.configure(

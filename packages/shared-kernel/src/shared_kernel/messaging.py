@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from shared_kernel.broker import current_broker
 from shared_kernel.contracts import Contract, Route, routes_for
 from shared_kernel.errors import ContractError, PermanentError
-from shared_kernel.middleware import current_message_options
+from shared_kernel.middleware import current_idempotency_key, current_message
 
 C = TypeVar("C", bound=Contract)
 
@@ -36,7 +36,9 @@ def send(
 
     Args:
         contract: The command or event to send; already validated.
-        idempotency_key: Messages with the same key have one effect. Defaults
+        idempotency_key: Messages with the same key have one effect. Inside a
+            task it defaults to one derived from the task's own key, so a task
+            that runs again sends duplicates its receivers recognise; elsewhere
             to the message id, so only redeliveries of this message repeat it.
         correlation_id: Ties together every message of one request. Defaults
             to the id of the message being handled, or a new one.
@@ -48,7 +50,7 @@ def send(
     """
     broker = broker or current_broker()
     payload = contract.model_dump(mode="json")
-    options = _options(idempotency_key, correlation_id)
+    options = _options(idempotency_key, correlation_id, type(contract))
     messages = [_message(route, payload, options) for route in routes_for(type(contract))]
     _check_size(messages[0], type(contract))
     return [broker.enqueue(message, delay=delay_ms) for message in messages]
@@ -110,11 +112,18 @@ def contract_actor(
     return decorator
 
 
-def _options(idempotency_key: str | None, correlation_id: str | None) -> dict:
-    current = current_message_options() or {}
-    options = {"correlation_id": correlation_id or current.get("correlation_id")}
-    if not options["correlation_id"]:
-        options["correlation_id"] = uuid.uuid4().hex
+def _options(
+    idempotency_key: str | None,
+    correlation_id: str | None,
+    contract_type: type[Contract],
+) -> dict:
+    current = current_message()
+    if current is not None:
+        correlation_id = correlation_id or current.options.get("correlation_id")
+        idempotency_key = idempotency_key or (
+            f"{current_idempotency_key()}>{contract_type.__name__}"
+        )
+    options = {"correlation_id": correlation_id or uuid.uuid4().hex}
     if idempotency_key:
         options["idempotency_key"] = idempotency_key
     return options
