@@ -22,7 +22,7 @@ def default_name(source: str) -> str:
     ``cars``; a URL with no file in its path is named after its host.
     """
     if not is_url(source):
-        return _shortened(PurePath(source).stem) or "dataset"
+        return _shortened(PurePath(source.removeprefix("sample:")).stem) or "dataset"
     parts = urlsplit(source)
     stem = PurePath(unquote(parts.path)).stem
     return _shortened(stem or parts.hostname or "") or "dataset"

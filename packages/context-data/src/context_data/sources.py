@@ -22,10 +22,15 @@ from context_data.ports import LocalCsv
 from context_data.transcoding import to_utf8
 
 
+SAMPLE_PREFIX = "sample:"
+SAMPLES = Path(__file__).parent / "samples"
+
+
 class FileAndHttpSources:
     """Fetches CSV sources from local paths, ``file://`` and http(s) URLs.
 
-    Local paths are read on the machine of the consumer that runs the import.
+    Local paths are read on the machine of the consumer that runs the import;
+    ``sample:<name>`` names a small dataset shipped with this package.
     """
 
     def __init__(self, *, work_dir: Path, max_file_bytes: int, timeout_s: float):
@@ -74,6 +79,8 @@ class FileAndHttpSources:
             )
 
     def _local_file(self, source: str, *, shown: str) -> Path:
+        if source.startswith(SAMPLE_PREFIX):
+            return _sample(source)
         path = _file_url_path(source, shown) if is_url(source) else Path(source)
         path = path.expanduser()
         try:
@@ -95,6 +102,16 @@ class FileAndHttpSources:
 
     def _check_size(self, size_bytes: int, shown: str) -> None:
         check_size(size_bytes, max_file_bytes=self._max_file_bytes, shown=shown)
+
+
+def _sample(source: str) -> Path:
+    """Return the file of a ``sample:<name>`` source shipped with this package."""
+    name = source.removeprefix(SAMPLE_PREFIX)
+    path = SAMPLES / f"{name}.csv"
+    if not name.isidentifier() or not path.is_file():
+        known = ", ".join(sorted(f"sample:{p.stem}" for p in SAMPLES.glob("*.csv")))
+        raise PermanentError(f"there is no sample dataset {source!r}; known: {known}")
+    return path
 
 
 def _file_url_path(source: str, shown: str) -> Path:
