@@ -4,12 +4,12 @@ The consumer's ``setup`` binds the adapters with :func:`bind` before the
 worker starts; tests bind their own.
 """
 
-import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from shared_kernel import ImportDataset, Notify, contract_actor, send
 from shared_kernel.middleware import current_idempotency_key
+from shared_kernel.wiring import Slot, stable_id
 
 from context_data import services
 from context_data.ports import SourcePort, StorePort
@@ -25,27 +25,12 @@ class Wiring:
     store: StorePort
 
 
-_wiring: Wiring | None = None
+_wiring: Slot[Wiring] = Slot("data")
 
 
 def bind(*, sources: SourcePort, store: StorePort) -> None:
     """Give the actors their source fetcher and dataset store."""
-    global _wiring
-    _wiring = Wiring(sources=sources, store=store)
-
-
-def dataset_id_for(idempotency_key: str) -> str:
-    """Return the dataset id of an import: the same for every copy of it."""
-    return "ds-" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:20]
-
-
-def _wired() -> Wiring:
-    if _wiring is None:
-        raise RuntimeError(
-            "context_data.jobs.bind() was not called: start the consumer with "
-            "data-consume, or bind adapters in the test"
-        )
-    return _wiring
+    _wiring.bind(Wiring(sources=sources, store=store))
 
 
 @contract_actor(
@@ -57,10 +42,10 @@ def _wired() -> Wiring:
 )
 def import_dataset(command: ImportDataset) -> None:
     """Import a dataset, then announce it to the report context."""
-    wiring = _wired()
+    wiring = _wiring.get()
     event = services.import_dataset(
         command,
-        dataset_id=dataset_id_for(current_idempotency_key()),
+        dataset_id=stable_id("ds", current_idempotency_key()),
         sources=wiring.sources,
         store=wiring.store,
         now=lambda: datetime.now(UTC),

@@ -8,11 +8,17 @@ from dataclasses import dataclass
 
 from shared_kernel import ReportReady, SendWelcomeEmail, contract_actor
 from shared_kernel.middleware import current_idempotency_key
+from shared_kernel.wiring import Slot
 
 from context_email import services
 from context_email.services import MailerPort
 
-SMTP_ACTOR_TIME_LIMIT_MS = 300_000
+SMTP_ACTOR_OPTIONS = {
+    "max_retries": 8,
+    "min_backoff": 1_000,
+    "max_backoff": 300_000,
+    "time_limit": 300_000,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,34 +29,18 @@ class Wiring:
     sender: str
 
 
-_wiring: Wiring | None = None
+_wiring: Slot[Wiring] = Slot("email")
 
 
 def bind(mailer: MailerPort, *, sender: str) -> None:
     """Give the actors their mailer and sender address."""
-    global _wiring
-    _wiring = Wiring(mailer=mailer, sender=sender)
+    _wiring.bind(Wiring(mailer=mailer, sender=sender))
 
 
-def _wired() -> Wiring:
-    if _wiring is None:
-        raise RuntimeError(
-            "context_email.jobs.bind() was not called: start the consumer "
-            "with email-consume, or bind a mailer in the test"
-        )
-    return _wiring
-
-
-@contract_actor(
-    SendWelcomeEmail,
-    max_retries=8,
-    min_backoff=1_000,
-    max_backoff=300_000,
-    time_limit=SMTP_ACTOR_TIME_LIMIT_MS,
-)
+@contract_actor(SendWelcomeEmail, **SMTP_ACTOR_OPTIONS)
 def send_welcome_email(command: SendWelcomeEmail) -> None:
     """Send the welcome email of a new user."""
-    wiring = _wired()
+    wiring = _wiring.get()
     services.send_welcome(
         command,
         mailer=wiring.mailer,
@@ -59,16 +49,10 @@ def send_welcome_email(command: SendWelcomeEmail) -> None:
     )
 
 
-@contract_actor(
-    ReportReady,
-    max_retries=8,
-    min_backoff=1_000,
-    max_backoff=300_000,
-    time_limit=SMTP_ACTOR_TIME_LIMIT_MS,
-)
+@contract_actor(ReportReady, **SMTP_ACTOR_OPTIONS)
 def send_report_email(event: ReportReady) -> None:
     """Email a finished report to the recipients it names."""
-    wiring = _wired()
+    wiring = _wiring.get()
     services.send_report(
         event,
         mailer=wiring.mailer,

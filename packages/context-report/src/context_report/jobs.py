@@ -4,11 +4,11 @@ The consumer's ``setup`` binds the adapters with :func:`bind` before the
 worker starts; tests bind their own.
 """
 
-import hashlib
 from dataclasses import dataclass
 
 from shared_kernel import DatasetImported, contract_actor, send
 from shared_kernel.middleware import current_idempotency_key
+from shared_kernel.wiring import Slot, stable_id
 
 from context_report import services
 from context_report.ports import ChartPort, ReportFilesPort
@@ -24,27 +24,12 @@ class Wiring:
     charts: ChartPort
 
 
-_wiring: Wiring | None = None
+_wiring: Slot[Wiring] = Slot("report")
 
 
 def bind(*, files: ReportFilesPort, charts: ChartPort) -> None:
     """Give the actors their report store and chart drawer."""
-    global _wiring
-    _wiring = Wiring(files=files, charts=charts)
-
-
-def report_id_for(idempotency_key: str) -> str:
-    """Return the report id for a request: the same for every copy of it."""
-    return "rp-" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:20]
-
-
-def _wired() -> Wiring:
-    if _wiring is None:
-        raise RuntimeError(
-            "context_report.jobs.bind() was not called: start the consumer "
-            "with report-consume, or bind adapters in the test"
-        )
-    return _wiring
+    _wiring.bind(Wiring(files=files, charts=charts))
 
 
 @contract_actor(
@@ -56,10 +41,10 @@ def _wired() -> Wiring:
 )
 def build_report(event: DatasetImported) -> None:
     """Build the report of an imported dataset, then announce it."""
-    wiring = _wired()
+    wiring = _wiring.get()
     ready = services.build_report(
         event,
-        report_id=report_id_for(current_idempotency_key()),
+        report_id=stable_id("rp", current_idempotency_key()),
         files=wiring.files,
         charts=wiring.charts,
     )

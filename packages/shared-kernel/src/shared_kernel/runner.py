@@ -71,11 +71,26 @@ def _parse_args(context: str, argv: list[str] | None) -> ConsumerOptions:
     parser.add_argument(
         "--shutdown-timeout-s",
         type=float,
-        default=float(os.environ.get("SHUTDOWN_TIMEOUT_S", "30")),
-        help="how long in-flight messages may take to finish on SIGTERM",
+        default=_shutdown_timeout_s(os.environ.get("SHUTDOWN_TIMEOUT_S", "")),
+        help="how long in-flight messages may take to finish on SIGTERM "
+        "(default: SHUTDOWN_TIMEOUT_S or 30)",
     )
     args = parser.parse_args(argv)
     return ConsumerOptions(args.processes, args.threads, args.shutdown_timeout_s)
+
+
+def _shutdown_timeout_s(raw: str) -> float:
+    if not raw.strip():
+        return 30.0
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 3600:
+        raise SettingsError(
+            f"SHUTDOWN_TIMEOUT_S must be a number of seconds from 0 to 3600, got {raw!r}"
+        )
+    return value
 
 
 def _positive_int(text: str) -> int:
