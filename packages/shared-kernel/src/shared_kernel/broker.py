@@ -7,22 +7,28 @@ builds a default broker of its own when none is set. So an entry point calls
 
 import dramatiq
 import redis
-from dramatiq.brokers.redis import RedisBroker
-from dramatiq.middleware import default_middleware
+from dramatiq.middleware import Retries, default_middleware
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
 from shared_kernel.errors import PlatformError
+from shared_kernel.deadletters import DeadLetterReasons
 from shared_kernel.idempotency import Idempotency
 from shared_kernel.middleware import MessageContext
 from shared_kernel.stats import QueueStats
+from shared_kernel.redis_broker import PlatformRedisBroker
+from shared_kernel.retries import SafeRetries
 from shared_kernel.settings import RedisSettings, Settings
+from shared_kernel.upkeep import Upkeep
 
 SOCKET_TIMEOUT_S = 10.0
 CONNECT_TIMEOUT_S = 5.0
 NAMESPACE = "dramatiq"
 
-_installed: RedisBroker | None = None
+MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+"""The largest encoded message the platform sends or accepts."""
+
+_installed: PlatformRedisBroker | None = None
 
 
 class BrokerNotInstalled(PlatformError):
@@ -46,18 +52,36 @@ def redis_client(settings: RedisSettings) -> redis.Redis:
     )
 
 
-def build_broker(settings: Settings) -> RedisBroker:
+def build_broker(settings: Settings) -> PlatformRedisBroker:
     """Build the broker for ``settings`` with the kernel's middleware."""
-    middleware = [m() for m in default_middleware]
-    middleware += [MessageContext(), Idempotency(), QueueStats()]
-    return RedisBroker(
+    delivery = settings.delivery
+    return PlatformRedisBroker(
         client=redis_client(settings.redis),
+        address=settings.redis.address,
         namespace=NAMESPACE,
-        middleware=middleware,
+        middleware=_middleware(settings),
+        heartbeat_timeout=int(delivery.heartbeat_timeout_s * 1000),
+        dead_message_ttl=delivery.dead_letter_ttl_s * 1000,
+        enqueue_timeout_s=delivery.enqueue_timeout_s,
+        max_message_bytes=MAX_MESSAGE_BYTES,
     )
 
 
-def install_broker(settings: Settings) -> RedisBroker:
+def _middleware(settings: Settings) -> list[dramatiq.Middleware]:
+    # Stock retries acknowledge a message whose retry could not be stored.
+    middleware = [
+        SafeRetries() if m is Retries else m() for m in default_middleware
+    ]
+    return middleware + [
+        MessageContext(),
+        Idempotency(ttl_s=settings.delivery.idempotency_ttl_s),
+        QueueStats(),
+        DeadLetterReasons(),
+        Upkeep(interval_s=settings.delivery.upkeep_interval_s),
+    ]
+
+
+def install_broker(settings: Settings) -> PlatformRedisBroker:
     """Build the broker and make it Dramatiq's global broker."""
     global _installed
     broker = build_broker(settings)

@@ -31,10 +31,23 @@ CONSOLE_FORMAT = (
 )
 
 
+# Dramatiq says these once per consumer thread per second while Redis is
+# away; the broker's outage log says it once per outage instead.
+OUTAGE_NOISE = (
+    "Consumer encountered a connection error",
+    "Restarting consumer in",
+    "Failed to post_process_message",
+)
+
+
 class InterceptHandler(logging.Handler):
     """Send the records of stdlib loggers (Dramatiq's, redis') into loguru."""
 
     def emit(self, record: logging.LogRecord) -> None:
+        if record.name.startswith("dramatiq.worker") and str(record.msg).startswith(
+            OUTAGE_NOISE
+        ):
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
         try:
             level: str | int = logger.level(record.levelname).name
         except ValueError:

@@ -13,15 +13,12 @@ from typing import Any, TypeVar
 import dramatiq
 from pydantic import ValidationError
 
-from shared_kernel.broker import current_broker
+from shared_kernel.broker import MAX_MESSAGE_BYTES, current_broker
 from shared_kernel.contracts import Contract, Route, routes_for
 from shared_kernel.errors import ContractError, PermanentError
 from shared_kernel.middleware import current_idempotency_key, current_message
 
 C = TypeVar("C", bound=Contract)
-
-MAX_MESSAGE_BYTES = 8 * 1024 * 1024
-"""The largest encoded message the platform sends or accepts."""
 
 
 def send(

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 import redis
 from dramatiq import Worker
-from dramatiq.brokers.redis import RedisBroker
 from loguru import logger
 
 from shared_kernel.broker import install_broker
@@ -26,6 +25,7 @@ from shared_kernel.cli import exit_on_user_error
 from shared_kernel.errors import PlatformError, SettingsError
 from shared_kernel.logs import configure_logging
 from shared_kernel.queues import queues_for
+from shared_kernel.redis_broker import PlatformRedisBroker
 from shared_kernel.settings import Settings
 
 Setup = Callable[[Settings], None]
@@ -99,7 +99,7 @@ def _positive_int(text: str) -> int:
     return int(text)
 
 
-def _prepare(settings: Settings, setup: Setup) -> RedisBroker:
+def _prepare(settings: Settings, setup: Setup) -> PlatformRedisBroker:
     """Validate settings and the context's wiring without consuming anything."""
     configure_logging(settings)
     broker = install_broker(settings)
@@ -133,9 +133,22 @@ def _serve(context: str, setup: Setup, options: ConsumerOptions) -> int:
         logger.info("Consumer {} stopping: draining for up to {} s",
                     context, options.shutdown_timeout_s)
         worker.stop(timeout=int(options.shutdown_timeout_s * 1000))
+        _release(broker, context)
         broker.close()
         logger.info("Consumer {} stopped", context)
         return 0
+
+
+def _release(broker: PlatformRedisBroker, context: str) -> None:
+    """Return what is still held (work past the timeout) to the queues."""
+    try:
+        released = broker.release(queues_for(context))
+    except (redis.ConnectionError, redis.TimeoutError) as error:
+        logger.warning("Could not return unfinished messages ({}); they come back "
+                       "once this consumer's heartbeat times out", error)
+        return
+    if released:
+        logger.warning("Returned {} unfinished message(s) to their queues", released)
 
 
 def _import_shared_actors() -> None:

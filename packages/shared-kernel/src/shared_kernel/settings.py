@@ -6,6 +6,7 @@ message that names the variable, the value and the expected form, and never
 the password.
 """
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -55,6 +56,21 @@ class RedisSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class DeliverySettings:
+    """How hard the platform works to deliver every message once.
+
+    A consumer killed mid-task has its messages back in their queues within
+    ``heartbeat_timeout_s + upkeep_interval_s``.
+    """
+
+    heartbeat_timeout_s: float = 15.0
+    upkeep_interval_s: float = 3.0
+    enqueue_timeout_s: float = 30.0
+    idempotency_ttl_s: int = 7 * 24 * 3600
+    dead_letter_ttl_s: int = 7 * 24 * 3600
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the kernel needs to run one process of one context."""
 
@@ -62,6 +78,7 @@ class Settings:
     log_dir: Path = Path("logs")
     log_level: str = "INFO"
     redis: RedisSettings = field(default_factory=RedisSettings)
+    delivery: DeliverySettings = field(default_factory=DeliverySettings)
 
     @classmethod
     def from_env(
@@ -83,6 +100,7 @@ class Settings:
             log_dir=Path(_text(env, "LOG_DIR", "./logs")),
             log_level=_log_level(env),
             redis=_redis_settings(env),
+            delivery=_delivery_settings(env),
         )
 
 
@@ -125,6 +143,37 @@ def _redis_settings(env: Mapping[str, str]) -> RedisSettings:
         username=env.get("REDIS_USERNAME") or None,
         password=password,
     )
+
+
+def _delivery_settings(env: Mapping[str, str]) -> DeliverySettings:
+    day_s = 24 * 3600
+    heartbeat_s = _seconds(env, "HEARTBEAT_TIMEOUT_S", 15.0, low=1.0, high=3600.0)
+    upkeep_s = _seconds(env, "UPKEEP_INTERVAL_S", min(3.0, heartbeat_s / 3),
+                        low=0.1, high=heartbeat_s / 3)
+    return DeliverySettings(
+        heartbeat_timeout_s=heartbeat_s,
+        upkeep_interval_s=upkeep_s,
+        enqueue_timeout_s=_seconds(env, "ENQUEUE_TIMEOUT_S", 30.0, low=0.0, high=3600.0),
+        idempotency_ttl_s=_integer(env, "IDEMPOTENCY_TTL_S", 7 * day_s, low=60, high=365 * day_s),
+        dead_letter_ttl_s=_integer(env, "DEAD_LETTER_TTL_S", 7 * day_s, low=60, high=365 * day_s),
+    )
+
+
+def _seconds(
+    env: Mapping[str, str], name: str, default: float, *, low: float, high: float
+) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not low <= value <= high:
+        raise SettingsError(
+            f"{name} must be a number of seconds from {low:g} to {high:g}, got {raw!r}"
+        )
+    return value
 
 
 def _integer(

@@ -1,0 +1,86 @@
+"""Heartbeats and dead-consumer recovery on a timer, in every consumer.
+
+Dramatiq returns a dead worker's unacknowledged messages only during
+"maintenance", which runs on a random ~0.1% of broker calls, and a worker
+whose threads are all busy sends no heartbeat at all. Each consumer process
+therefore runs one thread that, every ``interval_s``, records its heartbeat and
+runs maintenance on each of its queues: a consumer killed with SIGKILL has its
+messages back in their queues within ``heartbeat timeout + interval_s``.
+"""
+
+import threading
+
+import dramatiq
+import redis
+from dramatiq.common import current_millis, dq_name
+from loguru import logger
+
+REDIS_ERRORS = (redis.ConnectionError, redis.TimeoutError)
+
+
+class Upkeep(dramatiq.Middleware):
+    """Keep this worker's heartbeat fresh and recover dead workers' messages.
+
+    Args:
+        interval_s: Seconds between two passes; at most a third of the
+            broker's heartbeat timeout, so a live worker never looks dead.
+    """
+
+    def __init__(self, *, interval_s: float) -> None:
+        self.interval_s = interval_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._reported: set[str] = set()
+
+    def after_worker_boot(self, broker, worker) -> None:
+        if not hasattr(broker, "fetch_script"):
+            return
+        queues = sorted(worker.consumer_whitelist or broker.get_declared_queues())
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=self._run, args=(broker, queues), name="upkeep", daemon=True
+        )
+        self._thread.start()
+
+    def after_worker_shutdown(self, broker, worker) -> None:
+        # Heartbeats go on while in-flight work drains; they stop only here.
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5)
+
+    def _run(self, broker, queues: list[str]) -> None:
+        while not self._stop.wait(self.interval_s):
+            try:
+                self.run_once(broker, queues)
+                broker.outage.succeeded()
+            except REDIS_ERRORS as error:
+                broker.outage.failed(error)
+
+    def run_once(self, broker, queues: list[str]) -> None:
+        """Beat once and run maintenance on every queue and its delay queue."""
+        now = current_millis()
+        broker.client.zadd(f"{broker.namespace}:__heartbeats__", {broker.broker_id: now})
+        self._report_dead(broker, now, queues)
+        dispatch = broker.scripts["dispatch"]
+        for queue in queues:
+            for name in (queue, dq_name(queue)):
+                dispatch(keys=[broker.namespace], args=[
+                    "qsize", now, name, broker.broker_id, broker.heartbeat_timeout,
+                    broker.dead_message_ttl, 1, broker._max_unpack_size(),
+                ])
+
+    def _report_dead(self, broker, now: int, queues: list[str]) -> None:
+        dead = broker.client.zrangebyscore(
+            f"{broker.namespace}:__heartbeats__", 0, now - broker.heartbeat_timeout
+        )
+        for worker_id in (member.decode() for member in dead):
+            if worker_id in self._reported:
+                continue
+            held = [f"{broker.namespace}:__acks__.{worker_id}.{name}"
+                    for queue in queues for name in (queue, dq_name(queue))]
+            # Producers beat too, when they send; only a worker holds messages.
+            if broker.client.exists(*held):
+                self._reported.add(worker_id)
+                logger.warning("Worker {} missed its heartbeats for {} s; returning "
+                               "its unfinished messages to their queues",
+                               worker_id, broker.heartbeat_timeout // 1000)
