@@ -31,10 +31,12 @@ class EmlWriter:
 class SmtpSink:
     """An SMTP server on 127.0.0.1 that keeps mail as files, for demo and tests."""
 
-    def __init__(self, folder: Path, *, port: int = 0) -> None:
+    def __init__(self, folder: Path, *, port: int = 0,
+                 handler: EmlWriter | None = None) -> None:
         self.folder = Path(folder)
+        self.handler = handler or EmlWriter(self.folder)
         self._controller = Controller(
-            EmlWriter(self.folder), hostname="127.0.0.1", port=port or _free_port()
+            self.handler, hostname="127.0.0.1", port=port or _free_port()
         )
 
     @property

@@ -160,7 +160,11 @@ class DeadLetterStore:
         once is not requeued in a loop. Returns how many were moved.
         """
         keys = self._keys(queue)
-        cutoff_ms = int(time.time() * 1000)
+        newest = self._client.zrevrange(keys.dead, 0, 0, withscores=True)
+        if not newest:
+            return 0
+        # The newest score, not this host's clock: the scores are the workers'.
+        cutoff_ms = newest[0][1]
         moved = orphans = 0
         while ids := self._client.zrangebyscore(
             keys.dead, "-inf", cutoff_ms, start=orphans, num=batch_size

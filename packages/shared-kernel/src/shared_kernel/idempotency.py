@@ -14,21 +14,31 @@ import time
 
 import dramatiq
 import redis
-from dramatiq.middleware import SkipMessage
+from dramatiq.middleware import MiddlewareError, SkipMessage
 from loguru import logger
 
 DONE_PREFIX = "platform:done:"
 CLAIM_PREFIX = "platform:claim:"
 DEFAULT_TTL_S = 7 * 24 * 60 * 60
 BUSY_RETRY_DELAY_MS = 2_000
+DONE, CLAIMED, BUSY = 0, 1, 2
+
+
+class IdempotencyUnavailable(MiddlewareError):
+    """Raised when Redis cannot be asked whether a message's key is done.
+
+    The message then fails like any other attempt and is retried.
+    """
 
 # KEYS: done, claim, heartbeats. ARGV: owner, claim_ms, now_ms, heartbeat_ms.
+# An owner is "<worker id>/<redis message id>": one delivery of one message.
 # Returns 0 when the key is done, 1 when claimed, 2 when a live worker holds it.
 _CLAIM = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 local holder = redis.call('GET', KEYS[2])
 if holder and holder ~= ARGV[1] then
-  local beat = redis.call('ZSCORE', KEYS[3], holder)
+  local worker = string.match(holder, '^[^/]*')
+  local beat = redis.call('ZSCORE', KEYS[3], worker)
   if beat and tonumber(beat) > tonumber(ARGV[3]) - tonumber(ARGV[4]) then
     return 2
   end
@@ -65,20 +75,14 @@ class Idempotency(dramatiq.Middleware):
     def before_process_message(self, broker, message) -> None:
         if not hasattr(broker, "client"):
             return
-        done, claim = _keys(message)
-        claim_script, _ = self._scripts_for(broker.client)
-        state = claim_script(
-            keys=[done, claim, f"{broker.namespace}:__heartbeats__"],
-            args=[broker.broker_id, _claim_ms(broker, message),
-                  _now_ms(), broker.heartbeat_timeout],
-        )
-        if state == 0:
+        state = self._claim(broker, message)
+        if state == DONE:
             logger.info("Already done under idempotency key {}; not repeating it",
                         idempotency_key(message))
             raise SkipMessage("duplicate of a completed message")
-        if state == 2:
-            raise dramatiq.Retry("another worker is running the same key",
-                                 delay=BUSY_RETRY_DELAY_MS)
+        if state == BUSY:
+            self._defer(broker, message)
+            raise SkipMessage("deferred: another worker holds the key")
         self._claimed.message_id = message.message_id
 
     def after_process_message(self, broker, message, *, result=None, exception=None):
@@ -89,11 +93,43 @@ class Idempotency(dramatiq.Middleware):
         _, release = self._scripts_for(broker.client)
         mark_done = "1" if exception is None else "0"
         try:
-            release(keys=[done, claim], args=[broker.broker_id, self.ttl_s, mark_done])
+            release(keys=[done, claim],
+                    args=[_owner(broker, message), self.ttl_s, mark_done])
         except redis.RedisError as error:
             # The effect happened; the next copy will redo it. Say so loudly.
             logger.error("Could not record key {} as done: {}",
                          idempotency_key(message), error)
+
+    def _claim(self, broker, message) -> int:
+        """Claim the message's key; retry a lost connection for a while.
+
+        Only ``MiddlewareError`` escapes a ``before_process_message`` hook;
+        anything else is logged and the actor runs anyway, unprotected.
+        """
+        done, claim = _keys(message)
+        claim_script, _ = self._scripts_for(broker.client)
+        deadline = time.monotonic() + getattr(broker, "enqueue_timeout_s", 0)
+        while True:
+            try:
+                return claim_script(
+                    keys=[done, claim, f"{broker.namespace}:__heartbeats__"],
+                    args=[_owner(broker, message), _claim_ms(broker, message),
+                          _now_ms(), broker.heartbeat_timeout],
+                )
+            except (redis.ConnectionError, redis.TimeoutError) as error:
+                if time.monotonic() >= deadline:
+                    raise IdempotencyUnavailable(
+                        f"cannot check idempotency key {idempotency_key(message)}: "
+                        f"{error}"
+                    ) from error
+                time.sleep(0.5)
+
+    def _defer(self, broker, message) -> None:
+        deferrals = message.options.get("deferrals", 0) + 1
+        logger.info("Key {} is being handled by another delivery; checking "
+                    "again in {} ms", idempotency_key(message), BUSY_RETRY_DELAY_MS)
+        broker.enqueue(message.copy(options={"deferrals": deferrals}),
+                       delay=BUSY_RETRY_DELAY_MS)
 
     def _scripts_for(self, client: redis.Redis) -> tuple:
         scripts = self._scripts.get(id(client))
@@ -101,6 +137,10 @@ class Idempotency(dramatiq.Middleware):
             scripts = (client.register_script(_CLAIM), client.register_script(_RELEASE))
             self._scripts[id(client)] = scripts
         return scripts
+
+
+def _owner(broker, message: dramatiq.Message) -> str:
+    return f"{broker.broker_id}/{message.options.get('redis_message_id', '-')}"
 
 
 def _keys(message: dramatiq.Message) -> tuple[str, str]:

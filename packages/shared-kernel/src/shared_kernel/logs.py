@@ -31,12 +31,14 @@ CONSOLE_FORMAT = (
 )
 
 
-# Dramatiq says these once per consumer thread per second while Redis is
-# away; the broker's outage log says it once per outage instead.
-OUTAGE_NOISE = (
+# Dramatiq says the first three once per consumer thread per second while
+# Redis is away; the broker's outage log says it once per outage instead. The
+# idempotency middleware explains each skipped message in its own line.
+DEMOTED_TO_DEBUG = (
     "Consumer encountered a connection error",
     "Restarting consumer in",
     "Failed to post_process_message",
+    "Message %s was skipped",
 )
 
 
@@ -45,7 +47,7 @@ class InterceptHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         if record.name.startswith("dramatiq.worker") and str(record.msg).startswith(
-            OUTAGE_NOISE
+            DEMOTED_TO_DEBUG
         ):
             record.levelno, record.levelname = logging.DEBUG, "DEBUG"
         try:

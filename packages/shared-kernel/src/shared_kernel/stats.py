@@ -50,7 +50,8 @@ class QueueStats(dramatiq.Middleware):
     """
 
     def after_enqueue(self, broker, message, delay) -> None:
-        counter = "retried" if message.options.get("retries") else "sent"
+        again = message.options.get("retries") or message.options.get("deferrals")
+        counter = "retried" if again else "sent"
         self._count(broker, message, counter)
 
     def after_process_message(self, broker, message, *, result=None, exception=None):
