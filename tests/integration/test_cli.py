@@ -84,9 +84,11 @@ def test_the_producer_prints_the_id_of_every_message_it_sends(platform_env, redi
 def test_the_producer_without_redis_fails_clearly(platform_env):
     env = dict(platform_env)
     env.pop("REDIS_URL")
-    env.update(REDIS_HOST="127.0.0.1", REDIS_PORT="1")
+    env.update(REDIS_HOST="127.0.0.1", REDIS_PORT="1", ENQUEUE_TIMEOUT_S="1")
 
     result = run([str(BIN / "platform-produce"), "welcome", "ada@example.com"], env)
 
     assert result.returncode == 2
-    assert "cannot reach Redis" in result.stderr
+    assert "Redis at redis://127.0.0.1:1/0 stayed unreachable for 1 s" in result.stderr
+    assert "was not stored" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -252,6 +252,32 @@ def test_requeue_all_does_not_chase_messages_that_fail_again(broker, store):
     assert wait_for(lambda: len(mailbox.runs) == 6 and store.count(QUEUE) == 3)
 
 
+def test_a_payload_that_is_not_a_message_stays_dead_when_all_are_requeued(
+    broker, store, redis_client, platform_env
+):
+    mailbox = Mailbox()
+    [good_id] = kill(mailbox, store)
+    # A faulty producer wrote garbage; the consumer dead-letters it on fetch.
+    redis_client.hset(f"dramatiq:{QUEUE}.msgs", "poison", b"\x80not json")
+    redis_client.rpush(f"dramatiq:{QUEUE}", "poison")
+    assert wait_for(lambda: store.count(QUEUE) == 2)
+
+    listed = json.loads(dead(platform_env, "list", "--queue", QUEUE, "--json").stdout)
+    single = dead(platform_env, "requeue", QUEUE, "poison")
+    every = dead(platform_env, "requeue", QUEUE, "--all")
+
+    poison = next(row for row in listed if row["id"] == "poison")
+    assert poison["preview"] == "(not a JSON message: 9 bytes)"
+    assert "payload is not a Dramatiq message" in poison["reason"]
+    assert single.returncode == 2
+    assert "is not a JSON message" in single.stderr
+    assert every.stdout.startswith(f"requeued 1 dead letter of {QUEUE}\n"
+                                   "still dead: 1 dead letter")
+    assert wait_for(lambda: len(mailbox.runs) == 2)
+    assert store.get(QUEUE, good_id) is None
+    assert [letter.redis_id for letter in store.list(QUEUE)] == ["poison"]
+
+
 def test_a_dead_letter_requeued_by_many_at_once_runs_once_more(
     broker, store, redis_client
 ):

@@ -152,6 +152,9 @@ def _requeue(store: DeadLetterStore, queues: list[str], args) -> None:
         moved = store.requeue_all(queue)
         logger.info("Requeued {} dead letters of {}", moved, queue)
         print(f"requeued {_count(moved)} of {queue}")
+        if left := store.count(queue):
+            print(f"still dead: {_count(left)} (unreadable, or failed again since); "
+                  f"see platform-dead list --queue {queue}")
         return
     letter = _find(store, queue, args.id)
     if not store.requeue(queue, args.id):

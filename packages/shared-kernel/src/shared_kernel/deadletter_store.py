@@ -157,7 +157,8 @@ class DeadLetterStore:
         """Move every dead letter of ``queue`` back, oldest first, in batches.
 
         Only messages dead before the call are moved: one that fails again at
-        once is not requeued in a loop. Returns how many were moved.
+        once is not requeued in a loop. One whose payload is missing or not a
+        JSON message stays dead. Returns how many were moved.
         """
         keys = self._keys(queue)
         newest = self._client.zrevrange(keys.dead, 0, 0, withscores=True)
@@ -165,15 +166,15 @@ class DeadLetterStore:
             return 0
         # The newest score, not this host's clock: the scores are the workers'.
         cutoff_ms = newest[0][1]
-        moved = orphans = 0
+        moved = left = 0
         while ids := self._client.zrangebyscore(
-            keys.dead, "-inf", cutoff_ms, start=orphans, num=batch_size
+            keys.dead, "-inf", cutoff_ms, start=left, num=batch_size
         ):
             raws = self._client.hmget(keys.dead_payloads, ids)
-            batch = [(_text(i), fresh_payload(raw, queue))
-                     for i, raw in zip(ids, raws) if raw is not None]
-            # An id without a payload stays in place; page past it.
-            orphans += len(ids) - len(batch)
+            batch = [(_text(i), fresh) for i, raw in zip(ids, raws)
+                     if (fresh := _fresh_or_none(raw, queue)) is not None]
+            # The ids left out stay in the set, before the next page.
+            left += len(ids) - len(batch)
             moved += self._move(keys, batch) if batch else 0
         return moved
 
@@ -235,6 +236,13 @@ def fresh_payload(raw: bytes, queue: str) -> bytes:
     return json.dumps(message, separators=(",", ":")).encode("utf-8")
 
 
+def _fresh_or_none(raw: bytes | None, queue: str) -> bytes | None:
+    try:
+        return None if raw is None else fresh_payload(raw, queue)
+    except UnreadableDeadLetter:
+        return None
+
+
 def mask_secrets(message: dict[str, Any]) -> dict[str, Any]:
     """Return a copy of a message whose args, kwargs and options hide secrets.
 
@@ -289,6 +297,9 @@ def _dead_letter(
 ) -> DeadLetter:
     payload = mask_secrets(_json_object(raw_payload))
     recorded = _json_object(raw_reason)
+    preview = preview_of(payload)
+    if raw_payload is not None and not payload:
+        preview = f"(not a JSON message: {len(raw_payload)} bytes)"
     return DeadLetter(
         queue=queue,
         redis_id=redis_id,
@@ -297,7 +308,7 @@ def _dead_letter(
         dead_at=datetime.fromtimestamp(dead_at_ms / 1000, tz=UTC),
         age_s=max(0.0, now_s - dead_at_ms / 1000),
         reason=recorded.get("reason") or UNKNOWN_REASON,
-        preview=preview_of(payload),
+        preview=preview,
         payload=payload,
     )
 

@@ -30,7 +30,8 @@ class IdempotencyUnavailable(MiddlewareError):
     The message then fails like any other attempt and is retried.
     """
 
-# KEYS: done, claim, heartbeats. ARGV: owner, claim_ms, now_ms, heartbeat_ms.
+# KEYS: done, claim, heartbeats. ARGV: owner, claim_ms, now_ms, heartbeat_ms,
+# and "1" when this worker is not running the key itself right now.
 # An owner is "<worker id>/<redis message id>": one delivery of one message.
 # Returns 0 when the key is done, 1 when claimed, 2 when a live worker holds it.
 _CLAIM = """
@@ -38,10 +39,10 @@ if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 local holder = redis.call('GET', KEYS[2])
 if holder and holder ~= ARGV[1] then
   local worker = string.match(holder, '^[^/]*')
+  local mine = worker == string.match(ARGV[1], '^[^/]*')
   local beat = redis.call('ZSCORE', KEYS[3], worker)
-  if beat and tonumber(beat) > tonumber(ARGV[3]) - tonumber(ARGV[4]) then
-    return 2
-  end
+  local alive = beat and tonumber(beat) > tonumber(ARGV[3]) - tonumber(ARGV[4])
+  if alive and not (mine and ARGV[5] == '1') then return 2 end
 end
 redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
 return 1
@@ -71,6 +72,8 @@ class Idempotency(dramatiq.Middleware):
         self.ttl_s = ttl_s
         self._scripts: dict[int, tuple] = {}
         self._claimed = threading.local()
+        self._running: set[str] = set()
+        self._running_lock = threading.Lock()
 
     def before_process_message(self, broker, message) -> None:
         if not hasattr(broker, "client"):
@@ -84,21 +87,33 @@ class Idempotency(dramatiq.Middleware):
             self._defer(broker, message)
             raise SkipMessage("deferred: another worker holds the key")
         self._claimed.message_id = message.message_id
+        with self._running_lock:
+            self._running.add(_keys(message)[1])
 
     def after_process_message(self, broker, message, *, result=None, exception=None):
         if getattr(self._claimed, "message_id", None) != message.message_id:
             return
         self._claimed.message_id = None
         done, claim = _keys(message)
+        with self._running_lock:
+            self._running.discard(claim)
         _, release = self._scripts_for(broker.client)
         mark_done = "1" if exception is None else "0"
-        try:
-            release(keys=[done, claim],
-                    args=[_owner(broker, message), self.ttl_s, mark_done])
-        except redis.RedisError as error:
-            # The effect happened; the next copy will redo it. Say so loudly.
-            logger.error("Could not record key {} as done: {}",
-                         idempotency_key(message), error)
+        deadline = time.monotonic() + getattr(broker, "enqueue_timeout_s", 0)
+        while True:
+            try:
+                release(keys=[done, claim],
+                        args=[_owner(broker, message), self.ttl_s, mark_done])
+                return
+            except (redis.ConnectionError, redis.TimeoutError) as error:
+                if time.monotonic() >= deadline:
+                    # Known limit: a copy arriving later repeats a done effect
+                    # (fix: a local journal of unrecorded keys, replayed later).
+                    logger.error("Could not record key {} as {}: {}",
+                                 idempotency_key(message),
+                                 "done" if mark_done == "1" else "released", error)
+                    return
+                time.sleep(0.5)
 
     def _claim(self, broker, message) -> int:
         """Claim the message's key; retry a lost connection for a while.
@@ -114,7 +129,8 @@ class Idempotency(dramatiq.Middleware):
                 return claim_script(
                     keys=[done, claim, f"{broker.namespace}:__heartbeats__"],
                     args=[_owner(broker, message), _claim_ms(broker, message),
-                          _now_ms(), broker.heartbeat_timeout],
+                          _now_ms(), broker.heartbeat_timeout,
+                          "0" if self._is_running(claim) else "1"],
                 )
             except (redis.ConnectionError, redis.TimeoutError) as error:
                 if time.monotonic() >= deadline:
@@ -123,6 +139,10 @@ class Idempotency(dramatiq.Middleware):
                         f"{error}"
                     ) from error
                 time.sleep(0.5)
+
+    def _is_running(self, claim: str) -> bool:
+        with self._running_lock:
+            return claim in self._running
 
     def _defer(self, broker, message) -> None:
         deferrals = message.options.get("deferrals", 0) + 1

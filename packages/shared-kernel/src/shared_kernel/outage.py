@@ -11,6 +11,10 @@ import time
 
 from loguru import logger
 
+QUIET_S = 1.0
+"""A success ends an outage only this long after the last failure: while a
+server goes down or comes up, calls on older connections still get through."""
+
 
 class OutageLog:
     """Tracks whether Redis is reachable, and says so once per change."""
@@ -19,6 +23,7 @@ class OutageLog:
         self.address = address
         self._lock = threading.Lock()
         self._since: float | None = None
+        self._last_failure = 0.0
         self._failures = 0
 
     @property
@@ -30,9 +35,10 @@ class OutageLog:
         """Note a failed call; the first of an outage logs a warning."""
         with self._lock:
             self._failures += 1
+            self._last_failure = time.monotonic()
             if self._since is not None:
                 return
-            self._since = time.monotonic()
+            self._since = self._last_failure
         logger.warning("Redis at {} is unreachable ({}); retrying with backoff",
                        self.address, _short(error))
 
@@ -41,7 +47,7 @@ class OutageLog:
         if self._since is None:
             return
         with self._lock:
-            if self._since is None:
+            if self._since is None or time.monotonic() - self._last_failure < QUIET_S:
                 return
             lasted_s, failures = time.monotonic() - self._since, self._failures
             self._since, self._failures = None, 0

@@ -191,6 +191,8 @@ class PlatformConsumer(_RedisConsumer):
 
     def requeue(self, messages) -> None:
         messages = list(messages)
+        if not messages:
+            return
         self._guard(super().requeue, messages)
         ids = [message.options["redis_message_id"] for message in messages]
         self.broker.settle(self.queue_name, ids)
