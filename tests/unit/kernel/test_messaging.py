@@ -104,9 +104,6 @@ def test_a_message_over_the_size_limit_is_refused_before_it_is_sent(stub_broker)
 
 def test_sending_without_a_broker_says_how_to_install_one():
     dramatiq.set_broker(None)
-    from shared_kernel import broker as broker_module
-
-    broker_module._installed = None
     with pytest.raises(BrokerNotInstalled, match="install_broker"):
         current_broker()
 

@@ -28,8 +28,6 @@ NAMESPACE = "dramatiq"
 MAX_MESSAGE_BYTES = 8 * 1024 * 1024
 """The largest encoded message the platform sends or accepts."""
 
-_installed: PlatformRedisBroker | None = None
-
 
 class BrokerNotInstalled(PlatformError):
     """Raised when a message is sent before a broker was installed."""
@@ -83,10 +81,8 @@ def _middleware(settings: Settings) -> list[dramatiq.Middleware]:
 
 def install_broker(settings: Settings) -> PlatformRedisBroker:
     """Build the broker and make it Dramatiq's global broker."""
-    global _installed
     broker = build_broker(settings)
     dramatiq.set_broker(broker)
-    _installed = broker
     return broker
 
 
@@ -96,16 +92,12 @@ def current_broker() -> dramatiq.Broker:
     Raises:
         BrokerNotInstalled: When no broker was installed in this process.
     """
-    broker = _installed or _global_broker()
+    # dramatiq.get_broker() would build a default broker; read the global
+    # without side effects so a test's StubBroker is found but nothing else.
+    broker = dramatiq.broker.global_broker
     if broker is None:
         raise BrokerNotInstalled(
             "no broker is installed: call shared_kernel.install_broker(settings) "
             "before sending messages"
         )
     return broker
-
-
-def _global_broker() -> dramatiq.Broker | None:
-    # dramatiq.get_broker() would build a default broker; read the global
-    # without side effects so a test's StubBroker is found but nothing else.
-    return dramatiq.broker.global_broker

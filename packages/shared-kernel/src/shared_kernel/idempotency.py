@@ -11,6 +11,7 @@ it to expire.
 
 import threading
 import time
+from collections import Counter
 
 import dramatiq
 import redis
@@ -72,13 +73,28 @@ class Idempotency(dramatiq.Middleware):
         self.ttl_s = ttl_s
         self._scripts: dict[int, tuple] = {}
         self._claimed = threading.local()
-        self._running: set[str] = set()
+        # How many threads of this process are claiming or running each key.
+        self._running: Counter[str] = Counter()
         self._running_lock = threading.Lock()
+        self._stripes = [threading.Lock() for _ in range(64)]
 
     def before_process_message(self, broker, message) -> None:
         if not hasattr(broker, "client"):
             return
-        state = self._claim(broker, message)
+        claim = _keys(message)[1]
+        # Deliveries of one key in this process claim one after the other, so
+        # "does this process already run the key" stays true while it claims.
+        with self._stripes[hash(claim) % len(self._stripes)]:
+            with self._running_lock:
+                ours_already = self._running[claim] > 0
+                self._running[claim] += 1
+            try:
+                state = self._claim(broker, message, ours_already=ours_already)
+            except BaseException:
+                self._forget(claim)
+                raise
+        if state != CLAIMED:
+            self._forget(claim)
         if state == DONE:
             logger.info("Already done under idempotency key {}; not repeating it",
                         idempotency_key(message))
@@ -87,18 +103,21 @@ class Idempotency(dramatiq.Middleware):
             self._defer(broker, message)
             raise SkipMessage("deferred: another worker holds the key")
         self._claimed.message_id = message.message_id
-        with self._running_lock:
-            self._running.add(_keys(message)[1])
 
     def after_process_message(self, broker, message, *, result=None, exception=None):
         if getattr(self._claimed, "message_id", None) != message.message_id:
             return
         self._claimed.message_id = None
         done, claim = _keys(message)
-        with self._running_lock:
-            self._running.discard(claim)
+        try:
+            self._release(broker, message, done, claim, exception is None)
+        finally:
+            # Only now may another delivery in this process take the key over.
+            self._forget(claim)
+
+    def _release(self, broker, message, done: str, claim: str, ok: bool) -> None:
         _, release = self._scripts_for(broker.client)
-        mark_done = "1" if exception is None else "0"
+        mark_done = "1" if ok else "0"
         deadline = time.monotonic() + getattr(broker, "enqueue_timeout_s", 0)
         while True:
             try:
@@ -115,7 +134,13 @@ class Idempotency(dramatiq.Middleware):
                     return
                 time.sleep(0.5)
 
-    def _claim(self, broker, message) -> int:
+    def _forget(self, claim: str) -> None:
+        with self._running_lock:
+            self._running[claim] -= 1
+            if self._running[claim] <= 0:
+                del self._running[claim]
+
+    def _claim(self, broker, message, *, ours_already: bool) -> int:
         """Claim the message's key; retry a lost connection for a while.
 
         Only ``MiddlewareError`` escapes a ``before_process_message`` hook;
@@ -130,7 +155,7 @@ class Idempotency(dramatiq.Middleware):
                     keys=[done, claim, f"{broker.namespace}:__heartbeats__"],
                     args=[_owner(broker, message), _claim_ms(broker, message),
                           _now_ms(), broker.heartbeat_timeout,
-                          "0" if self._is_running(claim) else "1"],
+                          "0" if ours_already else "1"],
                 )
             except (redis.ConnectionError, redis.TimeoutError) as error:
                 if time.monotonic() >= deadline:
@@ -139,10 +164,6 @@ class Idempotency(dramatiq.Middleware):
                         f"{error}"
                     ) from error
                 time.sleep(0.5)
-
-    def _is_running(self, claim: str) -> bool:
-        with self._running_lock:
-            return claim in self._running
 
     def _defer(self, broker, message) -> None:
         deferrals = message.options.get("deferrals", 0) + 1
