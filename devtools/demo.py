@@ -9,6 +9,7 @@ prints a summary (``--json`` for machines) and stops everything it started.
 
 import argparse
 import json
+import logging
 import os
 import shutil
 import signal
@@ -29,6 +30,7 @@ from shared_kernel import (
     install_broker,
     send,
 )
+from shared_kernel.cli import exit_on_user_error
 from shared_kernel.logs import log_paths
 from shared_kernel.queues import ContextQueues, QueueNames
 from shared_kernel.stats import read_counters
@@ -58,16 +60,36 @@ def main(argv: list[str] | None = None) -> None:
     args = _parse_args(argv)
     signal.signal(signal.SIGTERM, _raise_interrupt)
     run = Run(root=Path(args.workdir).resolve(), env=dict(os.environ))
+    with exit_on_user_error():
+        _check_settings(run.env)
     try:
-        ok, summary = _execute(run, args)
+        with exit_on_user_error():
+            ok, summary = _execute(run, args)
     except KeyboardInterrupt:
         _say("Interrupted: stopping everything the demo started")
-        ok, summary = False, None
+        _stop_all(run)
+        sys.exit(130)
     finally:
         _stop_all(run)
     if summary is not None:
         print(json.dumps(summary, indent=2) if args.json else _table(summary))
     sys.exit(0 if ok else 1)
+
+
+def _check_settings(env: dict[str, str]) -> None:
+    """Fail on a bad setting before anything starts, as the consumers would."""
+    from context_data.config import DataSettings
+    from context_email.config import EmailSettings
+    from context_report.config import ReportSettings
+
+    Settings.from_env(env)
+    EmailSettings.from_env(env)
+    DataSettings.from_env(env)
+    ReportSettings.from_env(env)
+    if env.get("SHUTDOWN_TIMEOUT_S"):
+        from shared_kernel.runner import _shutdown_timeout_s
+
+        _shutdown_timeout_s(env["SHUTDOWN_TIMEOUT_S"])
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -91,6 +113,7 @@ def _execute(run: Run, args: argparse.Namespace) -> tuple[bool, dict]:
     _start_smtp(run)
     settings = Settings.from_env(run.env)
     configure_logging(settings, console=False)
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd chatter
     broker = install_broker(settings)
     baseline = read_counters(broker.client, ALL_QUEUES)
 

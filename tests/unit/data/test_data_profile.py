@@ -105,3 +105,23 @@ def test_constant_number_column_gets_one_bin(write_file, import_source):
     event = import_source(path)
 
     assert event.profile.columns[1].histogram == (HistogramBin(low=7, high=7, count=3),)
+
+
+@pytest.mark.parametrize("header", ["name,value", "bin,n", "value,bin"])
+def test_columns_named_like_sql_aliases_are_profiled(tmp_path, header):
+    from pathlib import Path
+
+    from context_data.ports import LocalCsv
+    from context_data.store import DuckDbStore
+
+    path = Path(tmp_path) / "aliases.csv"
+    first, second = header.split(",")
+    path.write_text(f"{header}\na,1\nb,2\na,3\n")
+
+    profile = DuckDbStore(tmp_path / "store").load(
+        "ds-aliases", LocalCsv(path=path, source=str(path), encoding="utf-8",
+                               size_bytes=path.stat().st_size)
+    )
+
+    assert profile.rows == 3
+    assert [column.name for column in profile.columns] == [first, second]

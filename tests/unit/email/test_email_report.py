@@ -42,7 +42,7 @@ def test_report_email_reaches_every_recipient_in_one_message(smtp_server):
     [envelope] = server.handler.envelopes
     assert envelope.rcpt_tos == ["ann@example.com", "bob@example.org"]
     [message] = server.handler.messages
-    assert message["Subject"] == "Report ready: Weather profile"
+    assert message["Subject"] == "Report ready: weather"
     assert "2 columns, 1 row." in message.get_body(("plain",)).get_content()
 
 

@@ -109,8 +109,9 @@ def _column_profile(
 def _top_values(con: duckdb.DuckDBPyConnection, name: str) -> tuple[ValueCount, ...]:
     column = quoted(name)
     found = con.execute(
-        f'SELECT {column}::VARCHAR AS value, count(*) AS n FROM "rows" '
-        f"WHERE {column} IS NOT NULL GROUP BY value ORDER BY n DESC, value "
+        # Positions, not aliases: a column may itself be named "value" or "n".
+        f'SELECT {column}::VARCHAR, count(*) FROM "rows" '
+        f"WHERE {column} IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 "
         f"LIMIT {TOP_VALUES}"
     ).fetchall()
     return tuple(ValueCount(value=value, count=n) for value, n in found)
@@ -131,8 +132,8 @@ def _histogram(
     # The maximum itself lands in the last bin, which is closed on both ends.
     counts = dict(
         con.execute(
-            f"SELECT least(floor(({value} - ?) / ?)::BIGINT, {HISTOGRAM_BINS - 1}) "
-            f'AS bin, count(*) FROM "rows" WHERE isfinite({value}) GROUP BY bin',
+            f"SELECT least(floor(({value} - ?) / ?)::BIGINT, {HISTOGRAM_BINS - 1}), "
+            f'count(*) FROM "rows" WHERE isfinite({value}) GROUP BY 1',
             [low, width],
         ).fetchall()
     )

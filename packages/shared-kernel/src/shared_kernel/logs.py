@@ -9,12 +9,14 @@ file lock around each write and each rollover, so no line is split or lost.
 """
 
 import logging
+import re
 import sys
 from pathlib import Path
 
 from concurrent_log_handler import ConcurrentRotatingFileHandler
 from loguru import logger
 
+from shared_kernel.errors import TaskError
 from shared_kernel.settings import Settings
 
 ROTATE_AT_BYTES = 10 * 1024 * 1024
@@ -33,30 +35,61 @@ CONSOLE_FORMAT = (
 
 # Dramatiq says the first three once per consumer thread per second while
 # Redis is away; the broker's outage log says it once per outage instead. The
-# idempotency middleware explains each skipped message in its own line.
+# others repeat what the idempotency and dead-letter middleware say better.
 DEMOTED_TO_DEBUG = (
     "Consumer encountered a connection error",
     "Restarting consumer in",
     "Failed to post_process_message",
     "Message %s was skipped",
+    "Failed to process message %s with expected exception",
+    "Retries exceeded for message",
+    "Aborting message",
+)
+FAILED_ATTEMPT = "Failed to process message %s with unhandled exception"
+
+_URL_CREDENTIALS = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s]+@", re.I)
+_SECRET_PARAMETER = re.compile(
+    r"((?:password|passwd|secret|token|api_?key|auth)[\w-]*=)[^&\s'\",]+", re.I
 )
 
 
+def redact(text: str) -> str:
+    """Mask credentials in URLs and secret-looking ``name=value`` pairs."""
+    return _SECRET_PARAMETER.sub(r"\1***", _URL_CREDENTIALS.sub(r"\1***@", text))
+
+
 class InterceptHandler(logging.Handler):
-    """Send the records of stdlib loggers (Dramatiq's, redis') into loguru."""
+    """Send the records of stdlib loggers (Dramatiq's, redis') into loguru.
+
+    Dramatiq names a message by its arguments; those lines are rewritten to
+    name it by id, and an expected, transient task failure becomes one
+    WARNING line instead of a traceback per attempt.
+    """
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.name.startswith("dramatiq.worker") and str(record.msg).startswith(
-            DEMOTED_TO_DEBUG
-        ):
-            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
-        try:
-            level: str | int = logger.level(record.levelname).name
-        except ValueError:
-            level = record.levelno
-        logger.opt(depth=6, exception=record.exc_info).log(
-            level, "{}: {}", record.name, record.getMessage()
-        )
+        level, text, exc_info = _translate(record)
+        logger.opt(depth=6, exception=exc_info).log(level, "{}: {}", record.name, text)
+
+
+def _translate(record: logging.LogRecord) -> tuple[str | int, str, object]:
+    template = str(record.msg)
+    if record.name.startswith("dramatiq") and template.startswith(DEMOTED_TO_DEBUG):
+        return "DEBUG", template.split(" %", 1)[0], None
+    if template.startswith(FAILED_ATTEMPT) and record.exc_info:
+        message, error = record.args[0], record.exc_info[1]
+        name = getattr(message, "message_id", "?")
+        if isinstance(error, TaskError):
+            return "WARNING", f"Attempt at {name} failed: {error}", None
+        return "ERROR", f"Attempt at {name} failed unexpectedly", record.exc_info
+    try:
+        level: str | int = logger.level(record.levelname).name
+    except ValueError:
+        level = record.levelno
+    return level, record.getMessage(), record.exc_info
+
+
+def _redact_record(record: dict) -> None:
+    record["message"] = redact(record["message"])
 
 
 def log_paths(settings: Settings) -> tuple[Path, Path]:
@@ -81,6 +114,7 @@ def configure_logging(
 
     logger.remove()
     logger.configure(
+        patcher=_redact_record,
         extra={
             "context": settings.context_name,
             "actor": "-",
@@ -88,10 +122,14 @@ def configure_logging(
             "correlation_id": "-",
         }
     )
+    # diagnose=False: tracebacks must not print local variables, which hold
+    # passwords and message payloads.
     if console:
-        logger.add(sys.stderr, level=settings.log_level, format=CONSOLE_FORMAT)
+        logger.add(sys.stderr, level=settings.log_level, format=CONSOLE_FORMAT,
+                   diagnose=False)
     for path, level in ((main_path, settings.log_level), (error_path, "ERROR")):
-        logger.add(_rotating(path, rotate_at_bytes), level=level, format=LINE_FORMAT)
+        logger.add(_rotating(path, rotate_at_bytes), level=level, format=LINE_FORMAT,
+                   diagnose=False)
 
     logging.basicConfig(handlers=[InterceptHandler()], level=logging.INFO, force=True)
     logging.getLogger("dramatiq").setLevel(_stdlib_level(settings.log_level))

@@ -64,7 +64,12 @@ class MessageContext(dramatiq.Middleware):
             return
         token, scope = state
         self._local.state = None
-        scope.__exit__(None, None, None)
-        _current.reset(token)
+        try:
+            scope.__exit__(None, None, None)
+            _current.reset(token)
+        except ValueError:
+            # A message interrupted at shutdown can end in another context;
+            # its context variables die with the thread anyway.
+            pass
 
     after_skip_message = after_process_message

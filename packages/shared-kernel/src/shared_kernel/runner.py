@@ -21,7 +21,7 @@ from dramatiq import Worker
 from loguru import logger
 
 from shared_kernel.broker import install_broker
-from shared_kernel.cli import exit_on_user_error
+from shared_kernel.cli import USAGE_EXIT_CODE, exit_on_user_error
 from shared_kernel.errors import PlatformError, SettingsError
 from shared_kernel.logs import configure_logging
 from shared_kernel.queues import queues_for
@@ -70,7 +70,7 @@ def _parse_args(context: str, argv: list[str] | None) -> ConsumerOptions:
     parser.add_argument("--threads", type=_positive_int, default=8)
     parser.add_argument(
         "--shutdown-timeout-s",
-        type=float,
+        type=_timeout_argument,
         default=_shutdown_timeout_s(os.environ.get("SHUTDOWN_TIMEOUT_S", "")),
         help="how long in-flight messages may take to finish on SIGTERM "
         "(default: SHUTDOWN_TIMEOUT_S or 30)",
@@ -82,15 +82,30 @@ def _parse_args(context: str, argv: list[str] | None) -> ConsumerOptions:
 def _shutdown_timeout_s(raw: str) -> float:
     if not raw.strip():
         return 30.0
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not 0 < value <= 3600:
+    value = _seconds_or_none(raw)
+    if value is None:
         raise SettingsError(
-            f"SHUTDOWN_TIMEOUT_S must be a number of seconds from 0 to 3600, got {raw!r}"
+            f"SHUTDOWN_TIMEOUT_S must be a number of seconds above 0 and at most "
+            f"3600, got {raw!r}"
         )
     return value
+
+
+def _timeout_argument(text: str) -> float:
+    value = _seconds_or_none(text)
+    if value is None:
+        raise argparse.ArgumentTypeError(
+            f"must be a number of seconds above 0 and at most 3600, got {text!r}"
+        )
+    return value
+
+
+def _seconds_or_none(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if 0 < value <= 3600 else None
 
 
 def _positive_int(text: str) -> int:
@@ -134,9 +149,24 @@ def _serve(context: str, setup: Setup, options: ConsumerOptions) -> int:
                     context, options.shutdown_timeout_s)
         worker.stop(timeout=int(options.shutdown_timeout_s * 1000))
         _release(broker, context)
-        broker.close()
         logger.info("Consumer {} stopped", context)
+        if any(thread.is_alive() for thread in worker.workers):
+            _exit_now()
+        broker.close()
         return 0
+
+
+def _exit_now() -> None:
+    """Exit at once, leaving threads still inside a task where they are.
+
+    Their messages went back to the queues; letting the interpreter finalize
+    around a thread inside native code (DuckDB, a socket) can abort the process.
+    """
+    logger.complete()
+    logger.remove()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _release(broker: PlatformRedisBroker, context: str) -> None:
@@ -216,20 +246,35 @@ def _supervise(context: str, setup: Setup, options: ConsumerOptions) -> int:
 
     children = [start() for _ in range(options.processes)]
     logger.info("Consumer {} supervising {} processes", context, len(children))
+    exit_code = 0
     while not stop.wait(0.5):
         for index, child in enumerate(children):
-            if not child.is_alive() and child.exitcode not in (0, None):
-                logger.warning("Process {} exited with {}; restarting it",
-                               child.pid, child.exitcode)
-                time.sleep(1)
-                children[index] = start()
+            if child.is_alive() or child.exitcode == 0:
+                continue
+            if child.exitcode == USAGE_EXIT_CODE:
+                # A setting a restart cannot fix: stop the whole consumer.
+                exit_code = USAGE_EXIT_CODE
+                stop.set()
+                break
+            logger.warning("Process {} exited with {}; restarting it",
+                           child.pid, child.exitcode)
+            time.sleep(1)
+            children[index] = start()
 
+    _stop_children(children, options.shutdown_timeout_s)
+    failed = [c.exitcode for c in children if c.exitcode not in (0, -signal.SIGTERM)]
+    return exit_code or (max(failed) if failed else 0)
+
+
+def _stop_children(children, shutdown_timeout_s: float) -> None:
     for child in children:
         if child.is_alive():
             os.kill(child.pid, signal.SIGTERM)
     for child in children:
-        child.join(options.shutdown_timeout_s + 5)
-    return max((child.exitcode or 0) for child in children)
+        child.join(shutdown_timeout_s + 5)
+        if child.is_alive():
+            child.kill()
+            child.join()
 
 
 def _child(context: str, setup: Setup, options: ConsumerOptions) -> None:
