@@ -48,7 +48,6 @@ def platform_env(redis_server, redis_client, smtp_sink, tmp_path) -> dict[str, s
         LOG_DIR=str(tmp_path / "logs"),
         DATA_DIR=str(tmp_path / "data"),
         REPORT_DIR=str(tmp_path / "reports"),
-        PLATFORM_ENV="local",
     )
     env.pop("CONTEXT_NAME", None)
     return env
