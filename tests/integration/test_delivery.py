@@ -160,3 +160,18 @@ class TestGracefulShutdown:
         assert wait_for(lambda: len(sink.messages()) == 1, timeout_s=30)
         time.sleep(1)
         assert len(sink.messages()) == 1
+
+
+class TestUpkeep:
+    def test_reasons_of_dead_letters_that_expired_are_pruned(
+        self, fast_env, redis_client, start_consumer
+    ):
+        redis_client.zadd("dramatiq:email.welcome.XQ", {"kept": 1})
+        redis_client.hset("platform:dead:reasons:email.welcome",
+                          mapping={"kept": "{}", "expired": "{}"})
+
+        start_consumer("email", env=fast_env)
+
+        assert wait_for(lambda: not redis_client.hexists(
+            "platform:dead:reasons:email.welcome", "expired"), timeout_s=30)
+        assert redis_client.hexists("platform:dead:reasons:email.welcome", "kept")

@@ -15,6 +15,8 @@ import redis
 from dramatiq.common import current_millis, dq_name
 from loguru import logger
 
+from shared_kernel.deadletters import reasons_key
+
 REDIS_ERRORS = (redis.ConnectionError, redis.TimeoutError)
 
 
@@ -31,6 +33,7 @@ class Upkeep(dramatiq.Middleware):
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._reported: set[str] = set()
+        self._cursors: dict[str, int] = {}
 
     def after_worker_boot(self, broker, worker) -> None:
         if not hasattr(broker, "fetch_script"):
@@ -68,6 +71,23 @@ class Upkeep(dramatiq.Middleware):
                     "qsize", now, name, broker.broker_id, broker.heartbeat_timeout,
                     broker.dead_message_ttl, 1, broker._max_unpack_size(),
                 ])
+            self._prune_reasons(broker, queue)
+
+    def _prune_reasons(self, broker, queue: str) -> None:
+        """Drop reasons of dead letters that expired, a few per pass."""
+        key = reasons_key(queue)
+        cursor, reasons = broker.client.hscan(key, self._cursors.get(key, 0), count=50)
+        self._cursors[key] = cursor
+        if not reasons:
+            return
+        ids = list(reasons)
+        with broker.client.pipeline(transaction=False) as pipe:
+            for redis_id in ids:
+                pipe.zscore(f"{broker.namespace}:{queue}.XQ", redis_id)
+            scores = pipe.execute()
+        gone = [redis_id for redis_id, score in zip(ids, scores) if score is None]
+        if gone:
+            broker.client.hdel(key, *gone)
 
     def _report_dead(self, broker, now: int, queues: list[str]) -> None:
         dead = broker.client.zrangebyscore(
