@@ -166,7 +166,7 @@ class TestUpkeep:
     def test_reasons_of_dead_letters_that_expired_are_pruned(
         self, fast_env, redis_client, start_consumer
     ):
-        redis_client.zadd("dramatiq:email.welcome.XQ", {"kept": 1})
+        redis_client.zadd("dramatiq:email.welcome.XQ", {"kept": time.time() * 1000})
         redis_client.hset("platform:dead:reasons:email.welcome",
                           mapping={"kept": "{}", "expired": "{}"})
 
