@@ -133,6 +133,7 @@ def _prepare_folders(run: Run) -> None:
     run.env.setdefault("LOG_DIR", str(Path("logs").resolve()))
     run.env.setdefault("DATA_DIR", str(run.root / "data"))
     run.env.setdefault("REPORT_DIR", str(run.root / "reports"))
+    run.env.setdefault("PLATFORM_ENV", "local")
     run.env.pop("CONTEXT_NAME", None)
 
 

@@ -91,3 +91,24 @@ def test_repr_of_settings_hides_the_password():
 def test_consumer_refuses_a_context_name_of_another_context():
     with pytest.raises(SettingsError, match="this is the email consumer"):
         Settings.from_env({"CONTEXT_NAME": "data"}, context="email")
+
+
+def test_production_needs_a_password_of_16_characters():
+    with pytest.raises(SettingsError, match="must be set outside local development"):
+        Settings.from_env({}).require_secure()
+    with pytest.raises(SettingsError, match="at least 16 characters, it has 6"):
+        Settings.from_env({"REDIS_PASSWORD": "abc123"}).require_secure()
+    Settings.from_env({"REDIS_PASSWORD": "x" * 16}).require_secure()
+    Settings.from_env({"PLATFORM_ENV": "local"}).require_secure()
+
+
+def test_a_password_file_is_read_and_a_missing_one_named(tmp_path):
+    path = tmp_path / "secret"
+    path.write_text("p@ss:w/rd#%-from-a-file\n")
+
+    assert Settings.from_env({"REDIS_PASSWORD_FILE": str(path)}).redis.password == (
+        "p@ss:w/rd#%-from-a-file")
+    with pytest.raises(SettingsError, match="cannot be read"):
+        Settings.from_env({"REDIS_PASSWORD_FILE": str(tmp_path / "nope")})
+    with pytest.raises(SettingsError, match="not both"):
+        Settings.from_env({"REDIS_PASSWORD_FILE": str(path), "REDIS_PASSWORD": "x"})

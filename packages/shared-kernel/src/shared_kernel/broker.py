@@ -75,7 +75,8 @@ def _middleware(settings: Settings) -> list[dramatiq.Middleware]:
         Idempotency(ttl_s=settings.delivery.idempotency_ttl_s),
         QueueStats(),
         DeadLetterReasons(),
-        Upkeep(interval_s=settings.delivery.upkeep_interval_s),
+        Upkeep(interval_s=settings.delivery.upkeep_interval_s,
+               context=settings.context_name),
     ]
 
 

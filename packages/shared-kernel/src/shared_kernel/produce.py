@@ -34,6 +34,7 @@ def main(argv: list[str] | None = None) -> None:
     with exit_on_user_error():
         commands = _build(args)
         settings = Settings.from_env()
+        settings.require_secure()
         configure_logging(settings, console=False)
         install_broker(settings)
         for command in commands:

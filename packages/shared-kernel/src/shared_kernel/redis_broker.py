@@ -162,6 +162,7 @@ class PlatformRedisBroker(RedisBroker):
                     self.do_requeue(name, *ids)
                     released += len(ids)
         self.client.zrem(f"{self.namespace}:__heartbeats__", self.broker_id)
+        self.client.delete(f"platform:consumers:{self.broker_id}")
         return released
 
     def dead_letter(self, queue: str, redis_id: str, reason: str) -> None:

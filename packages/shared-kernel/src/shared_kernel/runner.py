@@ -54,6 +54,7 @@ def run_consumer(context: str, setup: Setup, argv: list[str] | None = None) -> N
     with exit_on_user_error():
         options = _parse_args(context, argv)
         settings = Settings.from_env(context=context)
+        settings.require_secure()
         if options.processes == 1:
             sys.exit(_serve(context, setup, options))
         _prepare(settings, setup)

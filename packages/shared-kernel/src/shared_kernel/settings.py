@@ -17,6 +17,7 @@ from shared_kernel.errors import SettingsError
 from shared_kernel.queues import known_contexts
 
 DEFAULT_REDIS_PORT = 6380
+MIN_PASSWORD_CHARS = 16
 LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -79,6 +80,31 @@ class Settings:
     log_level: str = "INFO"
     redis: RedisSettings = field(default_factory=RedisSettings)
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    local: bool = False
+
+    def require_secure(self) -> None:
+        """Refuse to run against a Redis without a strong password.
+
+        Local development (``PLATFORM_ENV=local``) is exempt: the demo and a
+        laptop's Redis need no password.
+
+        Raises:
+            SettingsError: When the password is missing or too short.
+        """
+        if self.local:
+            return
+        password = self.redis.password or ""
+        if not password:
+            raise SettingsError(
+                "REDIS_PASSWORD (or REDIS_PASSWORD_FILE) must be set outside local "
+                "development; set PLATFORM_ENV=local to run without one"
+            )
+        if len(password) < MIN_PASSWORD_CHARS:
+            raise SettingsError(
+                f"the Redis password must have at least {MIN_PASSWORD_CHARS} "
+                f"characters, it has {len(password)}; generate one with: python3 "
+                "-c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
 
     @classmethod
     def from_env(
@@ -101,6 +127,7 @@ class Settings:
             log_level=_log_level(env),
             redis=_redis_settings(env),
             delivery=_delivery_settings(env),
+            local=_platform_env(env) == "local",
         )
 
 
@@ -131,8 +158,32 @@ def _log_level(env: Mapping[str, str]) -> str:
     return value
 
 
+def _platform_env(env: Mapping[str, str]) -> str:
+    value = _text(env, "PLATFORM_ENV", "production").lower()
+    if value not in ("production", "local"):
+        raise SettingsError(f"PLATFORM_ENV must be production or local, got {value!r}")
+    return value
+
+
+def _password(env: Mapping[str, str]) -> str | None:
+    path = env.get("REDIS_PASSWORD_FILE", "").strip()
+    if not path:
+        return env.get("REDIS_PASSWORD") or None
+    if env.get("REDIS_PASSWORD"):
+        raise SettingsError("set REDIS_PASSWORD or REDIS_PASSWORD_FILE, not both")
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or type(error).__name__
+        raise SettingsError(
+            f"REDIS_PASSWORD_FILE names {path!r}, which cannot be read ({reason}); "
+            "give the path of a file holding the password"
+        ) from None
+    return text.rstrip("\r\n") or None
+
+
 def _redis_settings(env: Mapping[str, str]) -> RedisSettings:
-    password = env.get("REDIS_PASSWORD") or None
+    password = _password(env)
     url = env.get("REDIS_URL", "").strip()
     if url:
         return RedisSettings.from_url(url, password=password)

@@ -8,6 +8,8 @@ runs maintenance on each of its queues: a consumer killed with SIGKILL has its
 messages back in their queues within ``heartbeat timeout + interval_s``.
 """
 
+import os
+import socket
 import threading
 
 import dramatiq
@@ -18,6 +20,12 @@ from loguru import logger
 from shared_kernel.deadletters import reasons_key
 
 REDIS_ERRORS = (redis.ConnectionError, redis.TimeoutError)
+CONSUMERS_PREFIX = "platform:consumers:"
+
+
+def consumer_key(worker_id: str) -> str:
+    """Return the key of the record a live consumer keeps about itself."""
+    return f"{CONSUMERS_PREFIX}{worker_id}"
 
 
 class Upkeep(dramatiq.Middleware):
@@ -28,8 +36,10 @@ class Upkeep(dramatiq.Middleware):
             broker's heartbeat timeout, so a live worker never looks dead.
     """
 
-    def __init__(self, *, interval_s: float) -> None:
+    def __init__(self, *, interval_s: float, context: str = "app") -> None:
         self.interval_s = interval_s
+        self.context = context
+        self.started_ms = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._reported: set[str] = set()
@@ -39,6 +49,7 @@ class Upkeep(dramatiq.Middleware):
         if not hasattr(broker, "fetch_script"):
             return
         queues = sorted(worker.consumer_whitelist or broker.get_declared_queues())
+        self.started_ms = current_millis()
         self._stop.clear()
         self._thread = threading.Thread(
             target=self._run, args=(broker, queues), name="upkeep", daemon=True
@@ -63,6 +74,7 @@ class Upkeep(dramatiq.Middleware):
         """Beat once and run maintenance on every queue and its delay queue."""
         now = current_millis()
         broker.client.zadd(f"{broker.namespace}:__heartbeats__", {broker.broker_id: now})
+        self._register(broker, now, queues)
         self._report_dead(broker, now, queues)
         dispatch = broker.scripts["dispatch"]
         for queue in queues:
@@ -72,6 +84,18 @@ class Upkeep(dramatiq.Middleware):
                     broker.dead_message_ttl, 1, broker._max_unpack_size(),
                 ])
             self._prune_reasons(broker, queue)
+
+    def _register(self, broker, now: int, queues: list[str]) -> None:
+        """Say who this consumer is, for the status and health commands."""
+        key = consumer_key(broker.broker_id)
+        with broker.client.pipeline(transaction=False) as pipe:
+            pipe.hset(key, mapping={
+                "context": self.context, "host": socket.gethostname(),
+                "pid": os.getpid(), "queues": ",".join(queues),
+                "started_ms": self.started_ms, "beat_ms": now,
+            })
+            pipe.pexpire(key, broker.heartbeat_timeout * 4)
+            pipe.execute()
 
     def _prune_reasons(self, broker, queue: str) -> None:
         """Drop reasons of dead letters that expired, a few per pass."""

@@ -1,0 +1,70 @@
+"""The health command, and the password rules outside local development."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.helpers import wait_for
+
+BIN = Path(sys.executable).parent
+
+
+def run(args, env) -> subprocess.CompletedProcess:
+    return subprocess.run([str(BIN / args[0]), *args[1:]], env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_health_is_ok_only_while_the_context_consumer_beats(platform_env, start_consumer):
+    env = dict(platform_env, CONTEXT_NAME="email", UPKEEP_INTERVAL_S="0.5",
+               HEARTBEAT_TIMEOUT_S="3")
+    assert run(["platform-health"], env).returncode == 1
+
+    consumer = start_consumer("email", env={k: v for k, v in env.items()
+                                            if k != "CONTEXT_NAME"})
+    assert wait_for(lambda: run(["platform-health"], env).returncode == 0, timeout_s=30)
+    assert "healthy: email consumer pid" in run(["platform-health"], env).stdout
+
+    consumer.terminate()
+    consumer.wait(30)
+    result = run(["platform-health"], env)
+    assert result.returncode == 1
+    assert "no email consumer" in result.stdout
+
+
+def test_health_fails_when_redis_does_not_answer(platform_env):
+    env = dict(platform_env, CONTEXT_NAME="email")
+    env.pop("REDIS_URL")
+    env.update(REDIS_HOST="127.0.0.1", REDIS_PORT="1", REDIS_PASSWORD="x" * 20)
+
+    result = run(["platform-health"], env)
+
+    assert result.returncode == 1
+    assert "does not answer" in result.stdout
+
+
+def test_outside_local_mode_a_consumer_refuses_a_missing_or_short_password(platform_env):
+    env = dict(platform_env)
+    env.pop("REDIS_URL")
+    env.update(REDIS_HOST="127.0.0.1", REDIS_PORT="6380")
+
+    missing = run(["email-consume"], env)
+    short = run(["platform-produce", "sample"], dict(env, REDIS_PASSWORD="short"))
+
+    assert missing.returncode == short.returncode == 2
+    assert "REDIS_PASSWORD (or REDIS_PASSWORD_FILE) must be set" in missing.stderr
+    assert "at least 16 characters, it has 5" in short.stderr
+    assert "short" not in short.stderr.replace("it has 5", "")
+
+
+def test_the_password_can_come_from_a_file(platform_env, redis_server, tmp_path,
+                                           redis_client):
+    secret = tmp_path / "redis-password"
+    secret.write_text(redis_server.password + "\n")
+    env = dict(platform_env, REDIS_HOST="127.0.0.1", REDIS_PORT=str(redis_server.port),
+               REDIS_PASSWORD_FILE=str(secret))
+    env.pop("REDIS_URL")
+
+    result = run(["platform-produce", "welcome", "ada@example.com"], env)
+
+    assert result.returncode == 0, result.stderr
+    assert redis_client.llen("dramatiq:email.welcome") == 1
