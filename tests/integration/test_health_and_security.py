@@ -68,3 +68,31 @@ def test_the_password_can_come_from_a_file(platform_env, redis_server, tmp_path,
 
     assert result.returncode == 0, result.stderr
     assert redis_client.llen("dramatiq:email.welcome") == 1
+
+
+def test_status_shows_queues_and_live_consumers(platform_env, start_consumer,
+                                                redis_client, producer):
+    import json
+
+    from shared_kernel import SendWelcomeEmail, send
+
+    env = dict(platform_env, UPKEEP_INTERVAL_S="0.5", HEARTBEAT_TIMEOUT_S="3")
+    for n in range(3):
+        send(SendWelcomeEmail(to=f"u{n}@example.com", name="u"))
+    redis_client.zadd("dramatiq:data.import.XQ", {"x": 1})
+
+    before = json.loads(run(["platform-status", "--json"], env).stdout)
+    queues = {q["queue"]: q for q in before["queues"]}
+    assert queues["email.welcome"]["waiting"] == 3
+    assert queues["email.welcome"]["oldest_waiting_s"] >= 0
+    assert queues["data.import"]["dead"] == 1
+    assert before["consumers"] == []
+
+    start_consumer("email", env=env)
+    assert wait_for(lambda: json.loads(run(["platform-status", "--json"], env).stdout)
+                    ["queues"][0]["processed_1m"] == 3, timeout_s=30)
+    after = json.loads(run(["platform-status", "--json"], env).stdout)
+    [consumer] = after["consumers"]
+    assert consumer["context"] == "email" and consumer["alive"]
+    table = run(["platform-status"], env).stdout
+    assert "email.welcome" in table and "alive" in table
