@@ -72,3 +72,43 @@ def test_each_context_has_its_log_and_error_log(demo_run):
         assert (folder / "errors.log").is_file()
         assert f"Consumer {context} started" in (folder / f"{context}.log").read_text()
         assert (folder / "errors.log").read_text() == ""
+
+
+def test_the_import_can_be_traced_through_all_three_contexts(tmp_path):
+    """One correlation id ties the import, the report and its email together."""
+    import re
+
+    from devtools.redis_server import RedisServer
+    from devtools.smtp_sink import SmtpSink
+    from tests.helpers import wait_for
+
+    with RedisServer(tmp_path / "redis") as server, SmtpSink(tmp_path / "mail") as sink:
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("REDIS_", "SMTP_", "CONTEXT_NAME"))}
+        env.update(REDIS_URL=server.url, SMTP_HOST="127.0.0.1",
+                   SMTP_PORT=str(sink.port), LOG_DIR=str(tmp_path / "logs"),
+                   DATA_DIR=str(tmp_path / "data"), REPORT_DIR=str(tmp_path / "reports"))
+        bin_dir = Path(sys.executable).parent
+        consumers = [subprocess.Popen([str(bin_dir / f"{c}-consume")], env=env,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                     for c in ("data", "report", "email")]
+        try:
+            subprocess.run([str(bin_dir / "platform-produce"), "import", "sample:orders",
+                            "--report-to", "a@example.com"], env=env, check=True,
+                           capture_output=True)
+            assert wait_for(lambda: len(sink.messages()) == 1, timeout_s=60)
+            data_log = (tmp_path / "logs" / "data" / "data.log").read_text()
+            [cid] = set(re.findall(r"import_dataset \S+ (\w+) \|", data_log))
+            path = json.loads(subprocess.run(
+                [str(bin_dir / "platform-status"), "--trace", cid, "--json"],
+                env=env, capture_output=True, text=True, check=True).stdout)
+        finally:
+            for consumer in consumers:
+                consumer.terminate()
+            for consumer in consumers:
+                consumer.wait(30)
+
+    hops = [(hop["context"], hop["actor"]) for hop in path if hop["queue"] != "notification"]
+    assert hops == [("data", "import_dataset"), ("report", "build_report"),
+                    ("email", "send_report_email")]
+    assert cid in (tmp_path / "logs" / "email" / "email.log").read_text()

@@ -19,6 +19,7 @@ from shared_kernel.stats import QueueStats
 from shared_kernel.redis_broker import PlatformRedisBroker
 from shared_kernel.retries import SafeRetries
 from shared_kernel.settings import RedisSettings, Settings
+from shared_kernel.tracing import Trace
 from shared_kernel.upkeep import Upkeep
 
 SOCKET_TIMEOUT_S = 10.0
@@ -74,6 +75,7 @@ def _middleware(settings: Settings) -> list[dramatiq.Middleware]:
         MessageContext(),
         Idempotency(ttl_s=settings.delivery.idempotency_ttl_s),
         QueueStats(),
+        Trace(context=settings.context_name),
         DeadLetterReasons(),
         Upkeep(interval_s=settings.delivery.upkeep_interval_s,
                context=settings.context_name),

@@ -20,6 +20,7 @@ from shared_kernel.cli import exit_on_user_error
 from shared_kernel.queues import ContextQueues
 from shared_kernel.settings import Settings
 from shared_kernel.stats import minute_key
+from shared_kernel.tracing import read_trace
 from shared_kernel.upkeep import CONSUMERS_PREFIX
 
 
@@ -131,16 +132,37 @@ def render(status: dict) -> str:
     return "\n".join(lines)
 
 
+def _print_trace(client: redis.Redis, correlation_id: str, *, as_json: bool) -> None:
+    hops = read_trace(client, correlation_id)
+    if as_json:
+        print(json.dumps(hops, indent=2))
+        return
+    if not hops:
+        print(f"no message with correlation id {correlation_id} was handled "
+              "in the last day")
+        return
+    start = hops[0]["at"]
+    for hop in hops:
+        print(f"+{hop['at'] - start:7.3f}s  {hop['context']:<7} {hop['queue']:<14} "
+              f"{hop['actor']:<20} {hop['outcome']:<8} {hop['took_ms']} ms  "
+              f"{hop['message_id']}")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Print the status once, as JSON, or refreshed in place with ``--watch``."""
     parser = argparse.ArgumentParser(prog="platform-status", description=__doc__)
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.add_argument("--watch", action="store_true", help="refresh in place")
     parser.add_argument("--interval-s", type=float, default=2.0)
+    parser.add_argument("--trace", metavar="CORRELATION_ID",
+                        help="show the path of one correlation id instead")
     args = parser.parse_args(argv)
     with exit_on_user_error():
         settings = Settings.from_env()
         client = redis_client(settings.redis)
+        if args.trace:
+            _print_trace(client, args.trace, as_json=args.json)
+            return
         while True:
             status = read_status(client, settings)
             text = json.dumps(status, indent=2) if args.json else render(status)
