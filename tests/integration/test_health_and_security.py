@@ -96,3 +96,40 @@ def test_status_shows_queues_and_live_consumers(platform_env, start_consumer,
     assert consumer["context"] == "email" and consumer["alive"]
     table = run(["platform-status"], env).stdout
     assert "email.welcome" in table and "alive" in table
+
+
+def test_a_consumer_serves_its_counters_and_status_serves_queue_depths(
+    platform_env, start_consumer, producer, smtp_sink
+):
+    import subprocess as sp
+    import urllib.request
+
+    from devtools.redis_server import free_port
+    from shared_kernel import SendWelcomeEmail, send
+
+    def scrape(port: int) -> str:
+        try:
+            return urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2).read().decode()
+        except OSError:
+            return ""
+
+    consumer_port, status_port = free_port(), free_port()
+    start_consumer("email", env=dict(platform_env, METRICS_PORT=str(consumer_port)))
+    for n in range(2):
+        send(SendWelcomeEmail(to=f"u{n}@example.com", name="u"))
+    send(SendWelcomeEmail(to="late@example.com", name="u"), delay_ms=60_000)
+
+    line = 'platform_messages_processed_total{actor="send_welcome_email",context="email"} 2.0'
+    assert wait_for(lambda: line in scrape(consumer_port), timeout_s=30)
+    assert "platform_message_duration_seconds_bucket" in scrape(consumer_port)
+
+    status = sp.Popen([str(BIN / "platform-status"), "--serve-metrics", str(status_port)],
+                      env=platform_env, stdout=sp.DEVNULL, stderr=sp.DEVNULL)
+    try:
+        assert wait_for(lambda: "platform_queue_delayed" in scrape(status_port), timeout_s=20)
+        text = scrape(status_port)
+        assert 'platform_queue_delayed{context="email",queue="email.welcome"} 1.0' in text
+        assert 'platform_consumers_alive{context="email"} 1.0' in text
+    finally:
+        status.terminate()
+        status.wait(10)

@@ -14,6 +14,7 @@ from redis.retry import Retry
 from shared_kernel.errors import PlatformError
 from shared_kernel.deadletters import DeadLetterReasons
 from shared_kernel.idempotency import Idempotency
+from shared_kernel.metrics import Metrics
 from shared_kernel.middleware import MessageContext
 from shared_kernel.stats import QueueStats
 from shared_kernel.redis_broker import PlatformRedisBroker
@@ -76,6 +77,7 @@ def _middleware(settings: Settings) -> list[dramatiq.Middleware]:
         Idempotency(ttl_s=settings.delivery.idempotency_ttl_s),
         QueueStats(),
         Trace(context=settings.context_name),
+        Metrics(context=settings.context_name, port=settings.metrics_port),
         DeadLetterReasons(),
         Upkeep(interval_s=settings.delivery.upkeep_interval_s,
                context=settings.context_name),

@@ -240,12 +240,12 @@ def _supervise(context: str, setup: Setup, options: ConsumerOptions) -> int:
     single = ConsumerOptions(1, options.threads, options.shutdown_timeout_s)
     stop = _stop_event()
 
-    def start() -> multiprocessing.Process:
-        process = spawn.Process(target=_child, args=(context, setup, single))
+    def start(index: int) -> multiprocessing.Process:
+        process = spawn.Process(target=_child, args=(context, setup, single, index))
         process.start()
         return process
 
-    children = [start() for _ in range(options.processes)]
+    children = [start(index) for index in range(options.processes)]
     logger.info("Consumer {} supervising {} processes", context, len(children))
     exit_code = 0
     while not stop.wait(0.5):
@@ -260,7 +260,7 @@ def _supervise(context: str, setup: Setup, options: ConsumerOptions) -> int:
             logger.warning("Process {} exited with {}; restarting it",
                            child.pid, child.exitcode)
             time.sleep(1)
-            children[index] = start()
+            children[index] = start(index)
 
     _stop_children(children, options.shutdown_timeout_s)
     failed = [c.exitcode for c in children if c.exitcode not in (0, -signal.SIGTERM)]
@@ -278,5 +278,9 @@ def _stop_children(children, shutdown_timeout_s: float) -> None:
             child.join()
 
 
-def _child(context: str, setup: Setup, options: ConsumerOptions) -> None:
+def _child(context: str, setup: Setup, options: ConsumerOptions, index: int) -> None:
+    # Each worker process serves its metrics on its own port.
+    port = os.environ.get("METRICS_PORT", "").strip()
+    if port.isdigit() and int(port):
+        os.environ["METRICS_PORT"] = str(int(port) + index)
     sys.exit(_serve(context, setup, options))

@@ -81,6 +81,7 @@ class Settings:
     redis: RedisSettings = field(default_factory=RedisSettings)
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
     local: bool = False
+    metrics_port: int | None = None
 
     def require_secure(self) -> None:
         """Refuse to run against a Redis without a strong password.
@@ -128,6 +129,7 @@ class Settings:
             redis=_redis_settings(env),
             delivery=_delivery_settings(env),
             local=_platform_env(env) == "local",
+            metrics_port=_integer(env, "METRICS_PORT", 0, low=0, high=65535) or None,
         )
 
 

@@ -148,12 +148,23 @@ def _print_trace(client: redis.Redis, correlation_id: str, *, as_json: bool) -> 
               f"{hop['message_id']}")
 
 
+def _serve_metrics(client: redis.Redis, settings: Settings, port: int) -> None:
+    from shared_kernel.metrics import serve_queue_depths
+
+    serve_queue_depths(lambda: read_status(client, settings), port)
+    print(f"serving queue depths on http://127.0.0.1:{port}/metrics", flush=True)
+    while True:
+        time.sleep(3600)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Print the status once, as JSON, or refreshed in place with ``--watch``."""
     parser = argparse.ArgumentParser(prog="platform-status", description=__doc__)
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.add_argument("--watch", action="store_true", help="refresh in place")
     parser.add_argument("--interval-s", type=float, default=2.0)
+    parser.add_argument("--serve-metrics", type=int, metavar="PORT",
+                        help="serve queue depths as Prometheus gauges on PORT")
     parser.add_argument("--trace", metavar="CORRELATION_ID",
                         help="show the path of one correlation id instead")
     args = parser.parse_args(argv)
@@ -162,6 +173,9 @@ def main(argv: list[str] | None = None) -> None:
         client = redis_client(settings.redis)
         if args.trace:
             _print_trace(client, args.trace, as_json=args.json)
+            return
+        if args.serve_metrics:
+            _serve_metrics(client, settings, args.serve_metrics)
             return
         while True:
             status = read_status(client, settings)

@@ -63,12 +63,14 @@ class Upkeep(dramatiq.Middleware):
             self._thread.join(5)
 
     def _run(self, broker, queues: list[str]) -> None:
-        while not self._stop.wait(self.interval_s):
+        while True:
             try:
                 self.run_once(broker, queues)
                 broker.outage.succeeded()
             except REDIS_ERRORS as error:
                 broker.outage.failed(error)
+            if self._stop.wait(self.interval_s):
+                return
 
     def run_once(self, broker, queues: list[str]) -> None:
         """Beat once and run maintenance on every queue and its delay queue."""
