@@ -9,7 +9,7 @@ the password.
 import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -31,6 +31,9 @@ class RedisSettings:
     username: str | None = None
     password: str | None = field(default=None, repr=False)
     tls: bool = False
+    tls_ca_file: str | None = None
+    tls_cert_file: str | None = None
+    tls_key_file: str | None = None
 
     @classmethod
     def from_url(cls, url: str, *, password: str | None = None) -> "RedisSettings":
@@ -188,14 +191,44 @@ def _redis_settings(env: Mapping[str, str]) -> RedisSettings:
     password = _password(env)
     url = env.get("REDIS_URL", "").strip()
     if url:
-        return RedisSettings.from_url(url, password=password)
-    return RedisSettings(
-        host=_text(env, "REDIS_HOST", "localhost"),
-        port=_integer(env, "REDIS_PORT", DEFAULT_REDIS_PORT, low=1, high=65535),
-        db=_integer(env, "REDIS_DB", 0, low=0, high=1_000_000),
-        username=env.get("REDIS_USERNAME") or None,
-        password=password,
-    )
+        settings = RedisSettings.from_url(url, password=password)
+    else:
+        settings = RedisSettings(
+            host=_text(env, "REDIS_HOST", "localhost"),
+            port=_integer(env, "REDIS_PORT", DEFAULT_REDIS_PORT, low=1, high=65535),
+            db=_integer(env, "REDIS_DB", 0, low=0, high=1_000_000),
+            username=env.get("REDIS_USERNAME") or None,
+            password=password,
+            tls=_flag(env, "REDIS_TLS"),
+        )
+    return _with_tls_files(settings, env)
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    value = env.get(name, "").strip().lower()
+    if value in ("", "0", "false", "no"):
+        return False
+    if value in ("1", "true", "yes"):
+        return True
+    raise SettingsError(f"{name} must be true or false, got {value!r}")
+
+
+def _with_tls_files(settings: RedisSettings, env: Mapping[str, str]) -> RedisSettings:
+    files = {}
+    for name, attribute in (("REDIS_TLS_CA_FILE", "tls_ca_file"),
+                            ("REDIS_TLS_CERT_FILE", "tls_cert_file"),
+                            ("REDIS_TLS_KEY_FILE", "tls_key_file")):
+        path = env.get(name, "").strip()
+        if not path:
+            continue
+        if not settings.tls:
+            raise SettingsError(f"{name} needs TLS: use a rediss:// REDIS_URL or REDIS_TLS=true")
+        if not Path(path).is_file():
+            raise SettingsError(f"{name} names {path!r}, which is not a readable file")
+        files[attribute] = path
+    if ("tls_cert_file" in files) != ("tls_key_file" in files):
+        raise SettingsError("set REDIS_TLS_CERT_FILE and REDIS_TLS_KEY_FILE together")
+    return replace(settings, **files)
 
 
 def _delivery_settings(env: Mapping[str, str]) -> DeliverySettings:
