@@ -112,3 +112,19 @@ def test_the_import_can_be_traced_through_all_three_contexts(tmp_path):
     assert hops == [("data", "import_dataset"), ("report", "build_report"),
                     ("email", "send_report_email")]
     assert cid in (tmp_path / "logs" / "email" / "email.log").read_text()
+
+
+def test_the_redis_password_appears_in_no_log_and_no_output(demo_run):
+    import re
+
+    result, workdir = demo_run
+    config = (workdir / "redis" / "redis.conf").read_text()
+    [password] = re.findall(r'requirepass "(.+)"', config)
+    from urllib.parse import quote
+
+    texts = [result.stdout, result.stderr]
+    texts += [path.read_text() for path in (workdir / "logs").rglob("*.log*")]
+    texts += [path.read_text() for path in (workdir / "console").glob("*.txt")]
+    for text in texts:
+        assert password not in text
+        assert quote(password, safe="") not in text
