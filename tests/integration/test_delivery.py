@@ -175,3 +175,25 @@ class TestUpkeep:
         assert wait_for(lambda: not redis_client.hexists(
             "platform:dead:reasons:email.welcome", "expired"), timeout_s=30)
         assert redis_client.hexists("platform:dead:reasons:email.welcome", "kept")
+
+    def test_messages_handed_to_a_live_consumer_by_a_lost_fetch_are_requeued(
+        self, fast_env, redis_client, smtp_sink, start_consumer
+    ):
+        import uuid
+
+        start_consumer("email", env=fast_env)
+        assert wait_for(lambda: list(redis_client.scan_iter("platform:consumers:*")),
+                        timeout_s=30)
+        [key] = redis_client.scan_iter("platform:consumers:*")
+        worker_id = key.decode().rpartition(":")[2]
+        message = {"queue_name": "email.welcome", "actor_name": "send_welcome_email",
+                   "args": [{"to": "lost@example.com", "name": "Lost"}], "kwargs": {},
+                   "options": {}, "message_id": str(uuid.uuid4()),
+                   "message_timestamp": int(time.time() * 1000)}
+        redis_id = str(uuid.uuid4())
+        # What Redis does for a fetch whose reply never reaches the consumer.
+        redis_client.hset("dramatiq:email.welcome.msgs", redis_id, json.dumps(message))
+        redis_client.sadd(f"dramatiq:__acks__.{worker_id}.email.welcome", redis_id)
+
+        assert wait_for(lambda: len(smtp_sink.messages()) == 1, timeout_s=30)
+        assert [m["To"] for m in read_mail(smtp_sink)] == ["lost@example.com"]

@@ -81,6 +81,7 @@ class PlatformRedisBroker(RedisBroker):
         self.fetch_script = self.client.register_script(_FETCH)
         self._held: dict[str, set[str]] = defaultdict(set)
         self._held_lock = threading.Lock()
+        self._suspects: dict[str, set[str]] = {}
 
     @property
     def consumer_class(self):
@@ -145,6 +146,25 @@ class PlatformRedisBroker(RedisBroker):
             self.do_requeue(queue, *orphans)
             logger.warning("Requeued {} message(s) of {} this consumer had lost track "
                            "of after a connection error", len(orphans), queue)
+        return len(orphans)
+
+    def sweep_orphans(self, queue: str) -> int:
+        """Requeue ids of our acknowledgement set we have not held for a while.
+
+        A fetch can reach Redis after its client gave up on it (a link down,
+        then back): Redis hands the messages to this live worker, whose reply
+        is lost, and nothing would ever return them. An id seen unheld on two
+        passes in a row is such an orphan; one pass could race a fetch whose
+        reply is on its way.
+        """
+        members = {m.decode() for m in self.client.smembers(self.acks_key(queue))}
+        unheld = members - self.held(queue)
+        orphans = unheld & self._suspects.get(queue, set())
+        self._suspects[queue] = unheld - orphans
+        if orphans:
+            self.do_requeue(queue, *orphans)
+            logger.warning("Requeued {} message(s) of {} fetched by a request whose "
+                           "reply was lost", len(orphans), queue)
         return len(orphans)
 
     def release(self, queues) -> int:

@@ -85,6 +85,7 @@ class Upkeep(dramatiq.Middleware):
                     "qsize", now, name, broker.broker_id, broker.heartbeat_timeout,
                     broker.dead_message_ttl, 1, broker._max_unpack_size(),
                 ])
+                broker.sweep_orphans(name)
             self._prune_reasons(broker, queue)
 
     def _register(self, broker, now: int, queues: list[str]) -> None:
