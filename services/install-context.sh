@@ -35,6 +35,7 @@ kernel=$(one_wheel shared_kernel)
 if [ "$context" = kernel ]; then
     set -- "$kernel"
 else
-    set -- "$kernel" "$(one_wheel "context_$context")"
+    package=$(one_wheel "context_$context")
+    set -- "$kernel" "$package"
 fi
 python -m pip install --no-cache-dir --disable-pip-version-check "$@"
