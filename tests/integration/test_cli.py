@@ -84,7 +84,8 @@ def test_the_producer_prints_the_id_of_every_message_it_sends(platform_env, redi
 def test_the_producer_without_redis_fails_clearly(platform_env):
     env = dict(platform_env)
     env.pop("REDIS_URL")
-    env.update(REDIS_HOST="127.0.0.1", REDIS_PORT="1", ENQUEUE_TIMEOUT_S="1")
+    env.update(REDIS_HOST="127.0.0.1", REDIS_PORT="1", ENQUEUE_TIMEOUT_S="1",
+               REDIS_PASSWORD="a-password-long-enough")
 
     result = run([str(BIN / "platform-produce"), "welcome", "ada@example.com"], env)
 

@@ -1,4 +1,4 @@
-"""The buttons: requeue or delete one dead letter, or all of a queue's.
+"""The buttons: requeue or purge one dead letter, or all of a queue's.
 
 Each is a POST from the queue page's forms, checked against forgery, done
 through :class:`~shared_kernel.deadletter_store.DeadLetterStore`, logged with
@@ -37,13 +37,13 @@ async def requeue_one(request: Request) -> Response:
 
 
 async def purge_one(request: Request) -> Response:
-    """Delete one dead letter for good."""
+    """Purge one dead letter: delete it for good."""
     queue, form = await _checked(request)
     redis_id = request.path_params["redis_id"]
     store: DeadLetterStore = request.app.state.store
     if not await run_in_threadpool(store.purge, queue, redis_id):
         return _back(request, queue, form, "gone", id=redis_id)
-    log.info("Client {} deleted dead letter {} of {}",
+    log.info("Client {} purged dead letter {} of {}",
              client_address(request), redis_id, queue)
     return _back(request, queue, form, "purged", id=redis_id)
 
@@ -58,10 +58,10 @@ async def requeue_all(request: Request) -> Response:
 
 
 async def purge_all(request: Request) -> Response:
-    """Delete every dead letter of a queue for good."""
+    """Purge every dead letter of a queue: delete them for good."""
     queue, form = await _checked(request)
     purged = await run_in_threadpool(request.app.state.store.purge, queue)
-    log.info("Client {} deleted all {} dead letters of {}",
+    log.info("Client {} purged all {} dead letters of {}",
              client_address(request), purged, queue)
     return _back(request, queue, form, "purged-all", n=purged)
 

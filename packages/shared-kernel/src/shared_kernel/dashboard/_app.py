@@ -17,6 +17,7 @@ from starlette.templating import Jinja2Templates
 
 from shared_kernel.dashboard import _actions as actions
 from shared_kernel.dashboard import _views as views
+from shared_kernel.dashboard._queries import shown_payload
 from shared_kernel.dashboard._security import Guard, log
 from shared_kernel.deadletter_cli import format_age
 from shared_kernel.deadletter_store import DeadLetterStore
@@ -80,7 +81,8 @@ def _templates() -> Jinja2Templates:
     def path_for(context: dict, name: str, /, **params: str) -> str:
         return context["request"].url_for(name, **params).path
 
-    templates.env.globals.update(path_for=path_for, refresh_ms=REFRESH_MS)
+    templates.env.globals.update(
+        path_for=path_for, refresh_ms=REFRESH_MS, shown_payload=shown_payload)
     templates.env.filters["age"] = lambda s: "–" if s is None else format_age(s)
     return templates
 

@@ -6,6 +6,7 @@ thread, so their blocking Redis reads never hold up the event loop.
 """
 
 import re
+from urllib.parse import urlencode
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -17,12 +18,12 @@ from shared_kernel.status import read_status
 
 NOTICES = {
     "requeued": "Requeued dead letter {id}.",
-    "purged": "Deleted dead letter {id}.",
+    "purged": "Purged dead letter {id}.",
     "requeued-all": "Requeued {n} dead letter(s).",
-    "purged-all": "Deleted {n} dead letter(s).",
-    "gone": "Dead letter {id} is no longer there: requeued or deleted already.",
+    "purged-all": "Purged {n} dead letter(s).",
+    "gone": "Dead letter {id} is no longer there: requeued or purged already.",
     "unreadable": "Dead letter {id} is not a JSON message and cannot run again; "
-                  "delete it instead.",
+                  "purge it instead.",
 }
 _SHOWN_ID = re.compile(r"[\w-]{1,64}")
 
@@ -94,7 +95,8 @@ def queue_rows(queues: list[dict]) -> list[dict]:
             merged[row["queue"]]["contexts"].append(row["context"])
         else:
             merged[row["queue"]] = dict(row, contexts=[row["context"]])
-    return list(merged.values())
+    # The queues of one context first, in their order; the shared ones last.
+    return sorted(merged.values(), key=lambda row: len(row["contexts"]) > 1)
 
 
 def _queue_context(request: Request) -> dict:
@@ -103,11 +105,14 @@ def _queue_context(request: Request) -> dict:
     status = read_status(state.client, state.settings)
     row = next(row for row in queue_rows(status["queues"]) if row["queue"] == name)
     query = request.query_params
-    return {
-        "queue": name, "row": row,
-        "waiting": waiting_page(state.client, name, page_number(query.get("waiting"))),
-        "dead": dead_page(state.store, name, page_number(query.get("dead"))),
-    }
+    waiting = waiting_page(state.client, name, page_number(query.get("waiting")))
+    dead = dead_page(state.store, name, page_number(query.get("dead")))
+
+    def link(name: str | None = None, number: int = 1) -> str:
+        pages = {"waiting": waiting.number, "dead": dead.number}
+        return "?" + urlencode(pages | ({name: number} if name else {}))
+
+    return {"queue": name, "row": row, "waiting": waiting, "dead": dead, "link": link}
 
 
 def _notice(request: Request) -> str | None:
