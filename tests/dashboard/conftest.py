@@ -1,9 +1,6 @@
 """Fixtures for the dashboard: a real server over real HTTP, on real Redis."""
 
-import json
 import threading
-import time
-import uuid
 from collections.abc import Callable, Iterator
 
 import dramatiq
@@ -15,11 +12,8 @@ from loguru import logger
 from devtools.redis_server import free_port
 from shared_kernel.broker import build_broker, redis_client
 from shared_kernel.dashboard import create_app
-from shared_kernel.deadletters import record_reason
 from shared_kernel.settings import Settings
 from tests.helpers import wait_for
-
-TOKEN = "dashboard-token-for-tests-0123456789"
 
 
 @pytest.fixture
@@ -73,33 +67,3 @@ def broker(settings) -> Iterator[dramatiq.Broker]:
     broker = build_broker(settings)
     yield broker
     broker.close()
-
-
-def enqueue(broker: dramatiq.Broker, queue: str, *args, **kwargs) -> dramatiq.Message:
-    """Enqueue one message for ``send_welcome_email``-like actor on ``queue``."""
-    message = dramatiq.Message(queue_name=queue, actor_name="send_welcome_email",
-                               args=args, kwargs=kwargs, options={})
-    return broker.enqueue(message)
-
-
-def bury(client, queue: str, payload: dict | bytes, *, dead_at_ms: int | None = None,
-         reason: str = "PermanentError: mailbox does not exist") -> str:
-    """Put one dead letter into ``queue``'s dead-letter set, as Dramatiq does."""
-    redis_id = str(uuid.uuid4())
-    raw = payload if isinstance(payload, bytes) else json.dumps(payload)
-    score = dead_at_ms if dead_at_ms is not None else int(time.time() * 1000)
-    client.zadd(f"dramatiq:{queue}.XQ", {redis_id: score})
-    client.hset(f"dramatiq:{queue}.XQ.msgs", redis_id, raw)
-    record_reason(client, queue, redis_id, reason=reason, actor="send_welcome_email",
-                  message_id="")
-    return redis_id
-
-
-def welcome(n: int, **extra) -> dict:
-    """A Dramatiq message of ``send_welcome_email`` as stored in Redis."""
-    return {
-        "queue_name": "email.welcome", "actor_name": "send_welcome_email",
-        "args": [dict({"to": f"user{n}@example.com", "name": f"User {n}"}, **extra)],
-        "kwargs": {}, "options": {"retries": 3},
-        "message_id": str(uuid.uuid4()), "message_timestamp": int(time.time() * 1000),
-    }

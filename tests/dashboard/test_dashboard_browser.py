@@ -8,27 +8,22 @@ keep a screenshot of the status page with a few queues filled.
 
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import dramatiq
-import httpx
 import pytest
 
-from devtools.redis_server import free_port
 from shared_kernel import ImportDataset, SendWelcomeEmail, Settings, send
 from shared_kernel.broker import build_broker
-from tests.dashboard.conftest import TOKEN
-from tests.helpers import wait_for
+from tests.dashboard.support import TOKEN, running_dashboard
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
                  "--disable-background-networking"]
-BIN = Path(sys.executable).parent
 SECRET = "hunter2-in-a-bad-message"
 
-playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+playwright = pytest.importorskip("playwright.sync_api",
+                                 reason="playwright is not installed")
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(),
     reason="needs Debian's chromium: apt-get install -y chromium",
@@ -37,17 +32,10 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture
 def dashboard(platform_env, tmp_path):
-    """Run ``platform-dashboard`` with a token on a free port; yield its URL."""
-    port = free_port()
-    env = dict(platform_env, DASHBOARD_TOKEN=TOKEN, DASHBOARD_PORT=str(port))
-    console = open(tmp_path / "dashboard.console.txt", "wb")
-    server = subprocess.Popen([str(BIN / "platform-dashboard")], env=env,
-                              stdout=console, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    assert wait_for(lambda: _answers(base), timeout_s=20), "the dashboard did not start"
-    yield base
-    server.terminate()
-    server.wait(15)
+    """Run ``platform-dashboard`` with a token; yield its URL."""
+    env = dict(platform_env, DASHBOARD_TOKEN=TOKEN)
+    with running_dashboard(env, tmp_path / "dashboard.console.txt") as base:
+        yield base
 
 
 @pytest.fixture
@@ -87,13 +75,18 @@ def test_counts_follow_the_traffic_and_a_dead_letter_is_requeued_with_a_click(
     for n in range(4):
         send(ImportDataset(source=f"https://data.example.com/sales-{n}.csv"),
              broker=producer)
+    for n in range(2):
+        producer.enqueue(dramatiq.Message(
+            queue_name="report.build", actor_name="build_report",
+            args=({"dataset_id": f"ds-{n}"},), kwargs={}, options={}))
     producer.enqueue(_breaking_the_contract())
     expect(waiting).to_have_text("4")
 
     consumer = start_consumer("email")
     expect(waiting).to_have_text("0")
     expect(dead).to_have_text("1")
-    expect(page.locator('[id="queue-data.import"] [data-col="waiting"]')).to_have_text("4")
+    imports = page.locator('[id="queue-data.import"] [data-col="waiting"]')
+    expect(imports).to_have_text("4")
     expect(page.locator("#consumers")).to_contain_text("alive")
     _screenshot(page, tmp_path)
     consumer.terminate()
@@ -129,10 +122,3 @@ def _screenshot(page, tmp_path: Path) -> None:
     if target := os.environ.get("DASHBOARD_SCREENSHOT"):
         Path(target).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(shot, target)
-
-
-def _answers(base: str) -> bool:
-    try:
-        return httpx.get(f"{base}/", timeout=2).status_code == 401
-    except httpx.TransportError:
-        return False

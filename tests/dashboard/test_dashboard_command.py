@@ -12,8 +12,7 @@ import pytest
 from devtools.redis_server import free_port
 from shared_kernel.dashboard import DashboardSettings
 from shared_kernel.errors import SettingsError
-from tests.dashboard.conftest import TOKEN, bury, welcome
-from tests.helpers import wait_for
+from tests.dashboard.support import TOKEN, bury, running_dashboard, welcome
 
 BIN = Path(sys.executable).parent
 
@@ -87,39 +86,25 @@ def test_served_on_every_interface_it_requires_the_token_and_logs_actions(
     platform_env, redis_client, tmp_path
 ):
     dead = bury(redis_client, "email.welcome", welcome(1))
-    port = free_port()
     env = dict(platform_env, DASHBOARD_TOKEN=TOKEN, DASHBOARD_HOST="0.0.0.0")
-    console = open(tmp_path / "dashboard.console.txt", "w+")
-    server = subprocess.Popen([str(BIN / "platform-dashboard"), "--port", str(port)],
-                              env=env, stdout=console, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    auth = {"authorization": "Basic " + base64.b64encode(f"ops:{TOKEN}".encode()).decode()}
-    try:
-        with httpx.Client(timeout=5) as http:
-            assert wait_for(lambda: _answers(http, base), timeout_s=20)
-            assert http.get(f"{base}/").status_code == 401
-            page = http.get(f"{base}/queues/email.welcome", headers=auth).text
-            csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
-            purged = http.post(f"{base}/queues/email.welcome/dead/{dead}/purge",
-                               data={"csrf": csrf}, headers=auth)
-    finally:
-        server.terminate()
-        server.wait(15)
+    console = tmp_path / "dashboard.console.txt"
+    basic = base64.b64encode(f"ops:{TOKEN}".encode()).decode()
+    auth = {"authorization": f"Basic {basic}"}
 
-    assert purged.status_code == 303
+    with running_dashboard(env, console) as base, httpx.Client(timeout=5) as http:
+        anonymous = http.get(f"{base}/")
+        page = http.get(f"{base}/queues/email.welcome", headers=auth).text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+        purged = http.post(f"{base}/queues/email.welcome/dead/{dead}/purge",
+                           data={"csrf": csrf}, headers=auth)
+
+    assert anonymous.status_code == 401 and purged.status_code == 303
     assert redis_client.zcard("dramatiq:email.welcome.XQ") == 0
     log = (Path(platform_env["LOG_DIR"]) / "app" / "app.log").read_text()
+    port = base.rsplit(":", 1)[1]
     assert re.search(r"\| dashboard \| .*Dashboard of redis://127.0.0.1:\d+/0 on "
                      rf"http://0.0.0.0:{port}/ \(token required\)", log)
     assert re.search(rf"\| dashboard \| .*Client 127.0.0.1:\d+ purged dead letter "
                      rf"{dead} of email.welcome", log)
-    console.seek(0)
-    for text in (log, console.read()):
+    for text in (log, console.read_text()):
         assert TOKEN not in text and csrf not in text
-
-
-def _answers(http: httpx.Client, base: str) -> bool:
-    try:
-        return http.get(f"{base}/").status_code == 401
-    except httpx.TransportError:
-        return False

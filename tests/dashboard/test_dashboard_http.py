@@ -17,7 +17,7 @@ from shared_kernel.queues import QueueNames
 from shared_kernel.settings import RedisSettings
 from shared_kernel.status import read_status
 from shared_kernel.upkeep import consumer_key
-from tests.dashboard.conftest import TOKEN, bury, enqueue, welcome
+from tests.dashboard.support import TOKEN, bury, enqueue, welcome
 
 QUEUE = str(QueueNames.EMAIL_WELCOME)
 SECRET = "hunter2-do-not-show"
@@ -32,9 +32,8 @@ def rows(html: str, prefix: str) -> list[str]:
     return re.findall(rf'<tr id="{prefix}-([^"]+)"', html)
 
 
-def post(http: httpx.Client, base: str, path: str, csrf: str, **fields) -> httpx.Response:
-    return http.post(f"{base}{path}", data={"csrf": csrf, **fields},
-                     headers={"origin": base})
+def post(http: httpx.Client, base: str, path: str, csrf: str) -> httpx.Response:
+    return http.post(f"{base}{path}", data={"csrf": csrf}, headers={"origin": base})
 
 
 class TestStatus:
@@ -211,8 +210,9 @@ class TestActions:
         base = serve()
         page = http.get(f"{base}/queues/{QUEUE}").text
 
-        refused = post(http, base, f"/queues/{QUEUE}/dead/{junk}/requeue", csrf_of(page))
-        purged = post(http, base, f"/queues/{QUEUE}/dead/{junk}/purge", csrf_of(page))
+        csrf = csrf_of(page)
+        refused = post(http, base, f"/queues/{QUEUE}/dead/{junk}/requeue", csrf)
+        purged = post(http, base, f"/queues/{QUEUE}/dead/{junk}/purge", csrf)
 
         assert "(not a JSON message: 16 bytes)" in page
         assert "done=unreadable" in refused.headers["location"]
@@ -271,7 +271,8 @@ class TestAccess:
         wrong = base64.b64encode(b"ops:not-the-token-at-all").decode()
 
         missing = http.get(f"{base}/")
-        refused = http.get(f"{base}/api/status", headers={"authorization": f"Basic {wrong}"})
+        refused = http.get(f"{base}/api/status",
+                           headers={"authorization": f"Basic {wrong}"})
         static = http.get(f"{base}/static/dashboard.js")
 
         assert missing.status_code == refused.status_code == static.status_code == 401

@@ -104,3 +104,47 @@ def test_bad_csv_files_are_dead_lettered_with_the_reason_and_odd_ones_import(
     assert profiles["latin1"]["rows"] == 2
     assert [c["name"] for c in profiles["latin1"]["columns"]] == ["ville", "temp\u00e9rature"]
     assert profiles["ragged"]["rows"] == 2 and profiles["ragged"]["rejected_rows"] == 2
+
+
+@pytest.mark.parametrize("args, kwargs", [("abc", {}), ([{"to": "a@example.com", "name": "a"}, 2], {}),
+                                          ([{"to": "a@example.com", "name": "a"}], {"evil": 1})])
+def test_a_payload_of_the_wrong_shape_is_dead_lettered_at_once(
+    args, kwargs, platform_env, redis_client, start_consumer
+):
+    payload = json.dumps({
+        "queue_name": "email.welcome", "actor_name": "send_welcome_email",
+        "args": args, "kwargs": kwargs, "options": {},
+        "message_id": str(uuid.uuid4()), "message_timestamp": 0}).encode()
+    start_consumer("email")
+    bad_id = inject(redis_client, "email.welcome", payload)
+
+    assert wait_for(lambda: bad_id in dead_letter_ids(redis_client, "email.welcome"),
+                    timeout_s=30)
+    reason = reason_of(redis_client, "email.welcome", bad_id)
+    assert "not a Dramatiq message" in reason or "one JSON object argument" in reason
+
+
+def test_a_dead_letter_reason_never_shows_a_token_or_password(
+    platform_env, redis_client, start_consumer, producer, tmp_path
+):
+    import subprocess
+    import sys
+
+    from devtools.redis_server import free_port
+
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "http.server", str(port),
+                               "--bind", "127.0.0.1", "--directory", str(tmp_path)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        start_consumer("data")
+        send(ImportDataset(
+            source=f"http://alice:Sup3rS3cret@127.0.0.1:{port}/missing.csv?token=T0ken",
+            dataset_name="secret"))
+        assert wait_for(lambda: dead_letter_ids(redis_client, "data.import"),
+                        timeout_s=60)
+    finally:
+        server.terminate()
+        server.wait(10)
+    raw = b"".join(redis_client.hvals("platform:dead:reasons:data.import"))
+    assert b"Sup3rS3cret" not in raw and b"T0ken" not in raw

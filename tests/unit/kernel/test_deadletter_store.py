@@ -123,3 +123,17 @@ def test_a_requeued_payload_is_encoded_compactly_like_dramatiq():
 def test_a_payload_that_is_not_json_cannot_be_requeued():
     with pytest.raises(UnreadableDeadLetter, match="not a JSON message"):
         fresh_payload(b"\x80\x04pickle", "email.welcome")
+
+
+def test_a_dead_letter_whose_options_are_not_an_object_is_requeued_with_fresh_ones():
+    import json as _json
+
+    from shared_kernel.deadletter_store import fresh_payload
+
+    raw = _json.dumps({"queue_name": "email.welcome", "actor_name": "send_welcome_email",
+                       "args": [{}], "kwargs": {}, "options": [], "message_id": "m",
+                       "message_timestamp": 1}).encode()
+
+    fresh = _json.loads(fresh_payload(raw, "email.welcome"))
+
+    assert fresh["options"] == {"retries": 0}

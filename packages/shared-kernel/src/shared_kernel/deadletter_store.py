@@ -13,7 +13,6 @@ fresh retry count.
 from __future__ import annotations
 
 import json
-import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,6 +22,7 @@ import redis
 from dramatiq.common import q_name
 
 from shared_kernel.deadletters import reasons_key
+from shared_kernel.redaction import redact
 from shared_kernel.errors import PlatformError
 
 DEFAULT_NAMESPACE = "dramatiq"
@@ -32,7 +32,6 @@ MASK = "***"
 UNKNOWN_REASON = "unknown"
 SECRET_MARKERS = ("password", "passwd", "secret", "token", "key", "auth", "credential")
 
-_URL_CREDENTIALS = re.compile(r"(://[^\s:/?#@]*):[^\s/?#@]*@")
 
 # KEYS: XQ, XQ.msgs, queue, queue.msgs, reasons. ARGV: id, payload, id, payload...
 # ZREM both checks that the id is still dead and claims it, so two callers
@@ -228,7 +227,9 @@ def fresh_payload(raw: bytes, queue: str) -> bytes:
             f"a dead letter of {queue} is not a JSON message; "
             "inspect it with platform-dead show or purge it"
         )
-    options = message.setdefault("options", {})
+    if not isinstance(message.get("options"), dict):
+        message["options"] = {}
+    options = message["options"]
     options["retries"] = 0
     options.pop("traceback", None)
     options.pop("eta", None)
@@ -257,8 +258,8 @@ def mask_secrets(message: dict[str, Any]) -> dict[str, Any]:
 
 
 def mask_url_credentials(text: str) -> str:
-    """Replace the password of every ``scheme://user:password@`` in ``text``."""
-    return _URL_CREDENTIALS.sub(rf"\1:{MASK}@", text)
+    """Mask URL passwords and secret ``name=value`` pairs in ``text``."""
+    return redact(text)
 
 
 def preview_of(message: dict[str, Any], *, limit: int = PREVIEW_CHARS) -> str:
@@ -307,7 +308,7 @@ def _dead_letter(
         actor=payload.get("actor_name") or recorded.get("actor") or "",
         dead_at=datetime.fromtimestamp(dead_at_ms / 1000, tz=UTC),
         age_s=max(0.0, now_s - dead_at_ms / 1000),
-        reason=recorded.get("reason") or UNKNOWN_REASON,
+        reason=redact(recorded.get("reason") or UNKNOWN_REASON),
         preview=preview,
         payload=payload,
     )

@@ -16,6 +16,8 @@ import redis
 from dramatiq.common import q_name
 from loguru import logger
 
+from shared_kernel.redaction import redact
+
 REASONS_PREFIX = "platform:dead:reasons:"
 
 
@@ -29,7 +31,7 @@ def record_reason(
     actor: str, message_id: str,
 ) -> None:
     """Store why the message ``redis_id`` of ``queue`` was dead-lettered."""
-    entry = {"reason": reason, "actor": actor, "message_id": message_id,
+    entry = {"reason": redact(reason), "actor": actor, "message_id": message_id,
              "failed_at_ms": int(time.time() * 1000)}
     client.hset(reasons_key(queue), redis_id, json.dumps(entry))
 
@@ -48,8 +50,11 @@ class DeadLetterReasons(dramatiq.Middleware):
 
     def after_nack(self, broker, message) -> None:
         reason = describe_failure(message)
-        logger.error("Message {} ({}) dead-lettered: {}",
-                     message.message_id, message.actor_name, reason)
+        logger.bind(
+            actor=message.actor_name, message_id=message.message_id,
+            correlation_id=message.options.get("correlation_id", "-"),
+        ).error("Message {} ({}) dead-lettered: {}",
+                message.message_id, message.actor_name, reason)
         client = getattr(broker, "client", None)
         if client is None:
             return

@@ -169,8 +169,12 @@ class Idempotency(dramatiq.Middleware):
         deferrals = message.options.get("deferrals", 0) + 1
         logger.info("Key {} is being handled by another delivery; checking "
                     "again in {} ms", idempotency_key(message), BUSY_RETRY_DELAY_MS)
-        broker.enqueue(message.copy(options={"deferrals": deferrals}),
-                       delay=BUSY_RETRY_DELAY_MS)
+        try:
+            broker.enqueue(message.copy(options={"deferrals": deferrals}),
+                           delay=BUSY_RETRY_DELAY_MS)
+        except Exception as error:
+            # Only a MiddlewareError stops Dramatiq from running the actor.
+            raise IdempotencyUnavailable(f"could not defer {message.message_id}: {error}") from error
 
     def _scripts_for(self, client: redis.Redis) -> tuple:
         scripts = self._scripts.get(id(client))

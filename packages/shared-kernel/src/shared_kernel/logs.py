@@ -9,7 +9,6 @@ file lock around each write and each rollover, so no line is split or lost.
 """
 
 import logging
-import re
 import sys
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from concurrent_log_handler import ConcurrentRotatingFileHandler
 from loguru import logger
 
 from shared_kernel.errors import TaskError
+from shared_kernel.redaction import redact
 from shared_kernel.settings import Settings
 
 ROTATE_AT_BYTES = 10 * 1024 * 1024
@@ -44,19 +44,9 @@ DEMOTED_TO_DEBUG = (
     "Failed to process message %s with expected exception",
     "Retries exceeded for message",
     "Aborting message",
+    "Received message for undefined actor",
 )
 FAILED_ATTEMPT = "Failed to process message %s with unhandled exception"
-
-_URL_CREDENTIALS = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s]+@", re.I)
-_SECRET_PARAMETER = re.compile(
-    r"((?:password|passwd|secret|token|api_?key|auth)[\w-]*=)[^&\s'\",]+", re.I
-)
-
-
-def redact(text: str) -> str:
-    """Mask credentials in URLs and secret-looking ``name=value`` pairs."""
-    return _SECRET_PARAMETER.sub(r"\1***", _URL_CREDENTIALS.sub(r"\1***@", text))
-
 
 class InterceptHandler(logging.Handler):
     """Send the records of stdlib loggers (Dramatiq's, redis') into loguru.

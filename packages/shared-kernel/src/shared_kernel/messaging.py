@@ -92,8 +92,14 @@ def contract_actor(
         raise ValueError(f"{chosen} is not a route of {contract_type.__name__}")
 
     def decorator(handler: Callable[[C], Any]) -> dramatiq.Actor:
-        def handle(payload: Any) -> Any:
-            return handler(receive(contract_type, payload))
+        def handle(*args: Any, **kwargs: Any) -> Any:
+            if len(args) != 1 or kwargs:
+                raise PermanentError(
+                    f"a {contract_type.__name__} message carries one JSON object "
+                    f"argument, got {len(args)} positional and {len(kwargs)} keyword "
+                    "arguments"
+                )
+            return handler(receive(contract_type, args[0]))
 
         handle.__name__ = handle.__qualname__ = chosen.actor
         handle.__module__ = handler.__module__

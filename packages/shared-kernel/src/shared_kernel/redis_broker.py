@@ -98,6 +98,8 @@ class PlatformRedisBroker(RedisBroker):
         for attempt in range(1_000_000):
             try:
                 sent = super().enqueue(message, delay=delay)
+            except redis.AuthenticationError:
+                raise  # a wrong password is no outage: waiting cannot fix it
             except REDIS_ERRORS as error:
                 self.outage.failed(error)
                 if time.monotonic() >= deadline:

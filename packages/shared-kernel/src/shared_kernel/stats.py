@@ -74,4 +74,10 @@ class QueueStats(dramatiq.Middleware):
                     pipe.expire(bucket, MINUTE_BUCKET_TTL_S)
                 pipe.execute()
         except redis.RedisError as error:
-            logger.warning("Could not count {} on {}: {}", counter, queue, error)
+            # During an outage the broker's outage log speaks, once.
+            outage = getattr(broker, "outage", None)
+            if outage is not None and isinstance(error, (redis.ConnectionError,
+                                                         redis.TimeoutError)):
+                outage.failed(error)
+            else:
+                logger.warning("Could not count {} on {}: {}", counter, queue, error)

@@ -87,8 +87,7 @@ def _templates() -> Jinja2Templates:
     return templates
 
 
-async def _error_page(request: Request, error: Exception) -> Response:
-    assert isinstance(error, HTTPException)
+async def _error_page(request: Request, error: HTTPException) -> Response:
     return _error(request, error.status_code, error.detail)
 
 

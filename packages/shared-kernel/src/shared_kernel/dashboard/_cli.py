@@ -40,7 +40,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", help="address to listen on (DASHBOARD_HOST, "
                         "default 127.0.0.1; anything else needs DASHBOARD_TOKEN)")
-    parser.add_argument("--port", type=_port, help="port (DASHBOARD_PORT, default 8050)")
+    parser.add_argument("--port", type=_port,
+                        help="port to listen on (DASHBOARD_PORT, default 8050)")
     return parser
 
 

@@ -76,7 +76,8 @@ def _port(env: Mapping[str, str]) -> int:
     if not raw:
         return DEFAULT_PORT
     if not raw.isdigit() or not 1 <= int(raw) <= 65535:
-        raise SettingsError(f"DASHBOARD_PORT must be a number from 1 to 65535, got {raw!r}")
+        raise SettingsError(
+            f"DASHBOARD_PORT must be a number from 1 to 65535, got {raw!r}")
     return int(raw)
 
 

@@ -33,7 +33,7 @@ class Page:
     @property
     def last(self) -> int:
         """Return the number of the last page (1 for an empty list)."""
-        return max(1, -(-self.total // self.per_page))
+        return _last_page(self.total, self.per_page)
 
     @property
     def first_position(self) -> int:
@@ -63,7 +63,7 @@ def waiting_page(client: redis.Redis, queue: str, number: int) -> Page:
     ids = [_text(i) for i in client.lrange(key, start, start + PER_PAGE - 1)]
     raws = client.hmget(f"{key}.msgs", ids) if ids else []
     now_s = time.time()
-    items = [_waiting(redis_id, raw, now_s) for redis_id, raw in zip(ids, raws)]
+    items = [_waiting(i, raw, now_s) for i, raw in zip(ids, raws, strict=True)]
     return Page(items, number, PER_PAGE, total)
 
 
@@ -90,6 +90,7 @@ def _waiting(redis_id: str, raw: bytes | None, now_s: float) -> WaitingMessage:
     message = _json_object(raw)
     masked = mask_secrets(message)
     sent_ms = message.get("message_timestamp")
+    retries = masked.get("options", {}).get("retries")
     if raw is None:
         preview = "(taken by a consumer just now)"
     elif not message:
@@ -101,14 +102,18 @@ def _waiting(redis_id: str, raw: bytes | None, now_s: float) -> WaitingMessage:
         message_id=str(message.get("message_id", "")),
         actor=str(message.get("actor_name", "")),
         age_s=max(0.0, now_s - sent_ms / 1000) if isinstance(sent_ms, int) else None,
-        retries=int(masked.get("options", {}).get("retries", 0) or 0),
+        retries=retries if isinstance(retries, int) else 0,
         preview=preview,
         payload=shown_payload(masked) if message else "",
     )
 
 
 def _clamp(number: int, total: int) -> int:
-    return min(max(number, 1), max(1, -(-total // PER_PAGE)))
+    return min(max(number, 1), _last_page(total))
+
+
+def _last_page(total: int, per_page: int = PER_PAGE) -> int:
+    return max(1, -(-total // per_page))
 
 
 def _json_object(raw: bytes | None) -> dict[str, Any]:

@@ -105,14 +105,16 @@ def presented_token(header: str) -> bytes | None:
 
 def forged(request: Request, form: FormData) -> str | None:
     """Return why a POST must be refused as forged, or None when it is not."""
-    expected = request.app.state.csrf_token
+    expected = request.app.state.csrf_token.encode()
     sent = form.get("csrf")
-    if not isinstance(sent, str) or not hmac.compare_digest(sent, expected):
+    if not isinstance(sent, str) or not hmac.compare_digest(sent.encode(), expected):
         return "the form's CSRF token is missing or stale: reload the page"
     fetch_site = request.headers.get("sec-fetch-site")
     if fetch_site is not None and fetch_site not in SAME_SITE:
         return f"a {fetch_site} request may not change anything here"
     origin = request.headers.get("origin")
+    # Known limit: a reverse proxy must pass the Host header on unchanged, or
+    # every POST looks cross-origin (fix: a DASHBOARD_ORIGIN setting).
     if origin is not None and urlsplit(origin).netloc != request.headers.get("host"):
         return f"a request from {origin} may not change anything here"
     return None

@@ -108,9 +108,9 @@ def _queue_context(request: Request) -> dict:
     waiting = waiting_page(state.client, name, page_number(query.get("waiting")))
     dead = dead_page(state.store, name, page_number(query.get("dead")))
 
-    def link(name: str | None = None, number: int = 1) -> str:
+    def link(which: str | None = None, number: int = 1) -> str:
         pages = {"waiting": waiting.number, "dead": dead.number}
-        return "?" + urlencode(pages | ({name: number} if name else {}))
+        return "?" + urlencode(pages | ({which: number} if which else {}))
 
     return {"queue": name, "row": row, "waiting": waiting, "dead": dead, "link": link}
 
