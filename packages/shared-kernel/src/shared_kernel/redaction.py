@@ -4,7 +4,10 @@ import re
 
 MASK = "***"
 
-_URL_CREDENTIALS = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s]+@", re.I)
+# A password in a URL cannot hold '/', '?' or '#' unencoded, so these end it.
+_URL_CREDENTIALS = re.compile(
+    r"(\b[a-z][a-z0-9+.-]*://[^:/?#@\s]*:)[^/?#@\s]*@", re.I
+)
 _SECRET_PARAMETER = re.compile(
     r"((?:password|passwd|secret|token|api_?key|auth)[\w-]*=)[^&\s'\",]+", re.I
 )
