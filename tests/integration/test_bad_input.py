@@ -60,9 +60,10 @@ def test_a_bad_payload_is_dead_lettered_and_the_next_good_message_is_done(
     send(SendWelcomeEmail(to="good@example.com", name="Good"))
 
     assert wait_for(lambda: len(smtp_sink.messages()) == 1, timeout_s=30)
-    assert wait_for(lambda: bad_id in dead_letter_ids(redis_client, "email.welcome"),
-                    timeout_s=10)
-    assert EXPECTED_REASONS[kind] in reason_of(redis_client, "email.welcome", bad_id)
+    # The reason is recorded just after the message moves to the dead letters.
+    assert wait_for(lambda: EXPECTED_REASONS[kind] in reason_of(
+        redis_client, "email.welcome", bad_id), timeout_s=10)
+    assert bad_id in dead_letter_ids(redis_client, "email.welcome")
     assert [mail["To"] for mail in read_mail(smtp_sink)] == ["good@example.com"]
     assert consumer.poll() is None
     errors = (platform_env["LOG_DIR"] + "/email/errors.log")
@@ -92,7 +93,7 @@ def test_bad_csv_files_are_dead_lettered_with_the_reason_and_odd_ones_import(
     for name in ("empty", "binary", "latin1", "ragged"):
         send(ImportDataset(source=str(csv_files[name]), dataset_name=name))
 
-    assert wait_for(lambda: len(dead_letter_ids(redis_client, "data.import")) == 2
+    assert wait_for(lambda: redis_client.hlen("platform:dead:reasons:data.import") == 2
                     and redis_client.llen("dramatiq:report.build") == 2, timeout_s=60)
     reasons = " | ".join(reason_of(redis_client, "data.import", redis_id)
                          for redis_id in dead_letter_ids(redis_client, "data.import"))
@@ -118,10 +119,11 @@ def test_a_payload_of_the_wrong_shape_is_dead_lettered_at_once(
     start_consumer("email")
     bad_id = inject(redis_client, "email.welcome", payload)
 
-    assert wait_for(lambda: bad_id in dead_letter_ids(redis_client, "email.welcome"),
+    assert wait_for(lambda: reason_of(redis_client, "email.welcome", bad_id),
                     timeout_s=30)
     reason = reason_of(redis_client, "email.welcome", bad_id)
     assert "not a Dramatiq message" in reason or "one JSON object argument" in reason
+    assert bad_id in dead_letter_ids(redis_client, "email.welcome")
 
 
 def test_a_dead_letter_reason_never_shows_a_token_or_password(

@@ -110,7 +110,7 @@ class TestRetries:
         start_consumer("email")
         welcome("gone@example.com")
 
-        assert wait_for(lambda: dead_letter_ids(redis_client, "email.welcome"),
+        assert wait_for(lambda: redis_client.hlen("platform:dead:reasons:email.welcome"),
                         timeout_s=30)
         [redis_id] = dead_letter_ids(redis_client, "email.welcome")
         reason = json.loads(redis_client.hget(
