@@ -64,6 +64,10 @@ def build_broker(settings: Settings) -> PlatformRedisBroker:
         namespace=NAMESPACE,
         middleware=_middleware(settings),
         heartbeat_timeout=int(delivery.heartbeat_timeout_s * 1000),
+        # Consumers run maintenance on their own queues on a timer (upkeep);
+        # Dramatiq's random maintenance on a send would touch the keys of the
+        # queue sent to, which a context's ACL user may not read.
+        maintenance_chance=0,
         dead_message_ttl=delivery.dead_letter_ttl_s * 1000,
         enqueue_timeout_s=delivery.enqueue_timeout_s,
         max_message_bytes=MAX_MESSAGE_BYTES,

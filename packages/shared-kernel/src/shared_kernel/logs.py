@@ -28,8 +28,8 @@ LINE_FORMAT = (
 )
 CONSOLE_FORMAT = (
     "<green>{time:HH:mm:ss.SSS}</green> | <level>{level: <8}</level> | "
-    "<cyan>{extra[context]}</cyan> | {extra[actor]} {extra[message_id]} | "
-    "<level>{message}</level>"
+    "<cyan>{extra[context]}</cyan> | {extra[actor]} {extra[message_id]} "
+    "{extra[correlation_id]} | <level>{message}</level>"
 )
 
 
