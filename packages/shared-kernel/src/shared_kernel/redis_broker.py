@@ -140,10 +140,8 @@ class PlatformRedisBroker(RedisBroker):
         """
         if queue.endswith(".DQ"):
             self.settle(queue, self.held(queue))
-        orphans = [
-            member.decode() for member in self.client.smembers(self.acks_key(queue))
-        ]
-        orphans = [redis_id for redis_id in orphans if redis_id not in self.held(queue)]
+        members = {m.decode() for m in self.client.smembers(self.acks_key(queue))}
+        orphans = sorted(members - self.held(queue))
         if orphans:
             self.do_requeue(queue, *orphans)
             logger.warning("Requeued {} message(s) of {} this consumer had lost track "
