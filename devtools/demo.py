@@ -36,9 +36,11 @@ from shared_kernel.queues import ContextQueues, QueueNames
 from shared_kernel.stats import read_counters
 
 CONTEXTS = ("data", "report", "email")
-WELCOME_USERS = (("Ada Lovelace", "ada@example.com"),
-                 ("Grace Hopper", "grace@example.com"),
-                 ("Alan Turing", "alan@example.com"))
+WELCOME_USERS = (
+    ("Ada Lovelace", "ada@example.com"),
+    ("Grace Hopper", "grace@example.com"),
+    ("Alan Turing", "alan@example.com"),
+)
 REPORT_RECIPIENT = "analyst@example.com"
 ALL_QUEUES = tuple(dict.fromkeys(q for qs in ContextQueues.values() for q in qs))
 
@@ -94,12 +96,22 @@ def _check_settings(env: dict[str, str]) -> None:
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="demo", description=__doc__.split("\n")[0])
-    parser.add_argument("--json", action="store_true",
-                        help="print the summary as one JSON object on stdout")
-    parser.add_argument("--timeout-s", type=float, default=180.0,
-                        help="give up when the pipeline has not finished by then")
-    parser.add_argument("--workdir", default=".demo",
-                        help="folder for Redis data, mail, datasets and reports")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print the summary as one JSON object on stdout",
+    )
+    parser.add_argument(
+        "--timeout-s",
+        type=float,
+        default=180.0,
+        help="give up when the pipeline has not finished by then",
+    )
+    parser.add_argument(
+        "--workdir",
+        default=".demo",
+        help="folder for Redis data, mail, datasets and reports",
+    )
     return parser.parse_args(argv)
 
 
@@ -165,7 +177,9 @@ def _start_consumers(run: Run) -> None:
         output = open(console / f"{context}.txt", "wb")
         run.consumers[context] = subprocess.Popen(
             [*_entry_point(context), "--threads", "4"],
-            env=run.env, stdout=output, stderr=subprocess.STDOUT,
+            env=run.env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         output.close()
@@ -190,8 +204,13 @@ def _produce(run: Run) -> int:
     for name, address in WELCOME_USERS:
         send(SendWelcomeEmail(to=address, name=name))
     dataset = _dataset_path()
-    send(ImportDataset(source=str(dataset), dataset_name="Seattle weather",
-                       report_to=(REPORT_RECIPIENT,)))
+    send(
+        ImportDataset(
+            source=str(dataset),
+            dataset_name="Seattle weather",
+            report_to=(REPORT_RECIPIENT,),
+        )
+    )
     _say(f"Sent {len(WELCOME_USERS)} welcome emails and the import of {dataset.name}")
     return len(WELCOME_USERS) + 1
 
@@ -203,14 +222,20 @@ def _pending(client, queue: str) -> int:
         return sum(pipe.execute())
 
 
-def _wait(run: Run, client, baseline: dict, expected_mails: int, timeout_s: float) -> bool:
+def _wait(
+    run: Run, client, baseline: dict, expected_mails: int, timeout_s: float
+) -> bool:
     deadline = time.monotonic() + timeout_s
     last_line = ""
     while time.monotonic() < deadline:
         _check_consumers_alive(run)
         pending = {queue: _pending(client, queue) for queue in ALL_QUEUES}
         mails = _mail_count(run, client, baseline)
-        line = f"waiting: {sum(pending.values())} messages pending, {mails}/{expected_mails} emails sent"
+        waiting = sum(pending.values())
+        line = (
+            f"waiting: {waiting} messages pending, "
+            f"{mails}/{expected_mails} emails sent"
+        )
         if line != last_line:
             _say(line)
             last_line = line
@@ -235,7 +260,9 @@ def _check_consumers_alive(run: Run) -> None:
 def _mail_count(run: Run, client, baseline: dict) -> int:
     if run.smtp is not None:
         return len(run.smtp.messages())
-    counters = read_counters(client, [QueueNames.EMAIL_WELCOME, QueueNames.EMAIL_REPORT])
+    counters = read_counters(
+        client, [QueueNames.EMAIL_WELCOME, QueueNames.EMAIL_REPORT]
+    )
     return sum(counters[q]["processed"] - baseline[q]["processed"] for q in counters)
 
 
@@ -244,8 +271,10 @@ def _summary(run: Run, settings: Settings, client, baseline: dict) -> dict:
     queues = {}
     for queue in ALL_QUEUES:
         now, before = counters[queue], baseline[queue]
-        queues[queue] = {key: now[key] - before[key]
-                         for key in ("sent", "processed", "failed", "retried", "dead")}
+        queues[queue] = {
+            key: now[key] - before[key]
+            for key in ("sent", "processed", "failed", "retried", "dead")
+        }
         queues[queue]["pending"] = _pending(client, queue)
     return {
         "queues": queues,
@@ -258,8 +287,10 @@ def _summary(run: Run, settings: Settings, client, baseline: dict) -> dict:
 
 
 def _report_path(run: Run) -> str | None:
-    reports = sorted(Path(run.env["REPORT_DIR"]).glob("*/report.html"),
-                     key=lambda path: path.stat().st_mtime)
+    reports = sorted(
+        Path(run.env["REPORT_DIR"]).glob("*/report.html"),
+        key=lambda path: path.stat().st_mtime,
+    )
     return str(reports[-1]) if reports else None
 
 
@@ -294,15 +325,24 @@ def _stop_all(run: Run) -> None:
 
 
 def _table(summary: dict) -> str:
-    lines = [f"{'queue':<16}{'sent':>6}{'processed':>11}{'failed':>8}{'retried':>9}{'dead':>6}"]
+    lines = [
+        f"{'queue':<16}{'sent':>6}{'processed':>11}{'failed':>8}"
+        f"{'retried':>9}{'dead':>6}"
+    ]
     for queue, c in summary["queues"].items():
-        lines.append(f"{queue:<16}{c['sent']:>6}{c['processed']:>11}{c['failed']:>8}"
-                     f"{c['retried']:>9}{c['dead']:>6}")
+        lines.append(
+            f"{queue:<16}{c['sent']:>6}{c['processed']:>11}{c['failed']:>8}"
+            f"{c['retried']:>9}{c['dead']:>6}"
+        )
     lines += ["", f"report:  {summary['report']}", "emails:"]
-    lines += [f"  {path}" for path in summary["emails"]] or ["  (sent to the configured SMTP server)"]
+    lines += [f"  {path}" for path in summary["emails"]] or [
+        "  (sent to the configured SMTP server)"
+    ]
     lines += ["logs:"] + [f"  {path}" for path in summary["logs"]]
-    lines += [f"elapsed: {summary['elapsed_s']} s",
-              "result:  " + ("OK, every message processed" if summary["ok"] else "FAILED")]
+    lines += [
+        f"elapsed: {summary['elapsed_s']} s",
+        "result:  " + ("OK, every message processed" if summary["ok"] else "FAILED"),
+    ]
     return "\n".join(lines)
 
 

@@ -62,8 +62,9 @@ class RedisServer:
     :meth:`kill` to test recovery: AOF brings back what it had acknowledged.
     """
 
-    def __init__(self, folder: Path, *, port: int | None = None,
-                 password: str | None = None) -> None:
+    def __init__(
+        self, folder: Path, *, port: int | None = None, password: str | None = None
+    ) -> None:
         self.folder = Path(folder)
         self.port = port or free_port()
         self.password = password if password is not None else generate_password()
@@ -77,8 +78,12 @@ class RedisServer:
 
     def client(self) -> redis.Redis:
         """Return a client for this server."""
-        return redis.Redis(host="127.0.0.1", port=self.port,
-                           password=self.password or None, socket_timeout=5)
+        return redis.Redis(
+            host="127.0.0.1",
+            port=self.port,
+            password=self.password or None,
+            socket_timeout=5,
+        )
 
     def start(self) -> "RedisServer":
         """Start the server and wait until it answers."""
@@ -86,7 +91,8 @@ class RedisServer:
         config = self._write_config()
         self.process = subprocess.Popen(
             [find_redis_server(), str(config)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
         self._wait_until_ready()
@@ -146,4 +152,6 @@ class RedisServer:
                 return
             except redis.ConnectionError:
                 time.sleep(0.05)
-        raise RedisServerError(f"redis-server did not answer within {START_TIMEOUT_S} s")
+        raise RedisServerError(
+            f"redis-server did not answer within {START_TIMEOUT_S} s"
+        )

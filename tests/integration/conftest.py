@@ -19,8 +19,13 @@ class ScriptedSmtp(EmlWriter):
     first attempt for each address waits ``slow_first_s``.
     """
 
-    def __init__(self, folder: Path, replies: dict[str, list[str]] | None = None,
-                 slow_s: float = 0.0, slow_first_s: float = 0.0) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        replies: dict[str, list[str]] | None = None,
+        slow_s: float = 0.0,
+        slow_first_s: float = 0.0,
+    ) -> None:
         super().__init__(folder)
         self.replies = replies or {}
         self.slow_s = slow_s
@@ -29,7 +34,9 @@ class ScriptedSmtp(EmlWriter):
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         self.attempts[address] += 1
-        delay_s = self.slow_s + (self.slow_first_s if self.attempts[address] == 1 else 0)
+        delay_s = self.slow_s + (
+            self.slow_first_s if self.attempts[address] == 1 else 0
+        )
         if delay_s:
             await asyncio.sleep(delay_s)
         scripted = self.replies.get(address, [])
@@ -45,8 +52,10 @@ def scripted_smtp(tmp_path, platform_env):
     started = []
 
     def start(**script) -> SmtpSink:
-        sink = SmtpSink(tmp_path / "scripted-mail", handler=ScriptedSmtp(
-            tmp_path / "scripted-mail", **script)).start()
+        sink = SmtpSink(
+            tmp_path / "scripted-mail",
+            handler=ScriptedSmtp(tmp_path / "scripted-mail", **script),
+        ).start()
         started.append(sink)
         platform_env["SMTP_PORT"] = str(sink.port)
         return sink
@@ -58,8 +67,10 @@ def scripted_smtp(tmp_path, platform_env):
 
 def read_mail(sink: SmtpSink) -> list[email.message.EmailMessage]:
     """Parse every mail the sink received."""
-    return [email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-            for path in sink.messages()]
+    return [
+        email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        for path in sink.messages()
+    ]
 
 
 def dead_letter_ids(client, queue: str) -> list[str]:
@@ -69,7 +80,9 @@ def dead_letter_ids(client, queue: str) -> list[str]:
 
 def held_ids(client) -> int:
     """Count the ids held in every acknowledgement set (bounded SCAN)."""
-    return sum(client.scard(key) for key in client.scan_iter("dramatiq:__acks__.*", count=100))
+    return sum(
+        client.scard(key) for key in client.scan_iter("dramatiq:__acks__.*", count=100)
+    )
 
 
 @pytest.fixture

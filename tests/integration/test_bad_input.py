@@ -16,10 +16,17 @@ from tests.integration.conftest import dead_letter_ids, read_mail
 
 
 def dramatiq_message(actor: str, queue: str, args: list) -> bytes:
-    return json.dumps({
-        "queue_name": queue, "actor_name": actor, "args": args, "kwargs": {},
-        "options": {}, "message_id": str(uuid.uuid4()), "message_timestamp": 0,
-    }).encode()
+    return json.dumps(
+        {
+            "queue_name": queue,
+            "actor_name": actor,
+            "args": args,
+            "kwargs": {},
+            "options": {},
+            "message_id": str(uuid.uuid4()),
+            "message_timestamp": 0,
+        }
+    ).encode()
 
 
 BAD_PAYLOADS = {
@@ -27,7 +34,8 @@ BAD_PAYLOADS = {
     "JSON without Dramatiq's fields": b'{"hello": "world"}',
     "an unknown actor": dramatiq_message("no_such_actor", "email.welcome", []),
     "a payload breaking its contract": dramatiq_message(
-        "send_welcome_email", "email.welcome", [{"to": "not-an-address", "name": "x"}]),
+        "send_welcome_email", "email.welcome", [{"to": "not-an-address", "name": "x"}]
+    ),
     "a payload over the size limit": b'{"pad": "' + b"x" * (9 * 1024 * 1024) + b'"}',
 }
 EXPECTED_REASONS = {
@@ -61,12 +69,15 @@ def test_a_bad_payload_is_dead_lettered_and_the_next_good_message_is_done(
 
     assert wait_for(lambda: len(smtp_sink.messages()) == 1, timeout_s=30)
     # The reason is recorded just after the message moves to the dead letters.
-    assert wait_for(lambda: EXPECTED_REASONS[kind] in reason_of(
-        redis_client, "email.welcome", bad_id), timeout_s=10)
+    assert wait_for(
+        lambda: EXPECTED_REASONS[kind]
+        in reason_of(redis_client, "email.welcome", bad_id),
+        timeout_s=10,
+    )
     assert bad_id in dead_letter_ids(redis_client, "email.welcome")
     assert [mail["To"] for mail in read_mail(smtp_sink)] == ["good@example.com"]
     assert consumer.poll() is None
-    errors = (platform_env["LOG_DIR"] + "/email/errors.log")
+    errors = platform_env["LOG_DIR"] + "/email/errors.log"
     assert "dead-lettered" in open(errors).read()
 
 
@@ -76,7 +87,8 @@ def csv_files(tmp_path):
         "empty": b"",
         "binary": b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8,
         "latin1": "ville;temp\u00e9rature\nZ\u00fcrich;12,5\nGen\u00e8ve;14,0\n".encode(
-            "latin-1"),
+            "latin-1"
+        ),
         "ragged": b"a,b,c\n1,2,3\n4,5\n6,7,8,9\n10,11,12\n",
     }
     paths = {}
@@ -93,34 +105,60 @@ def test_bad_csv_files_are_dead_lettered_with_the_reason_and_odd_ones_import(
     for name in ("empty", "binary", "latin1", "ragged"):
         send(ImportDataset(source=str(csv_files[name]), dataset_name=name))
 
-    assert wait_for(lambda: redis_client.hlen("platform:dead:reasons:data.import") == 2
-                    and redis_client.llen("dramatiq:report.build") == 2, timeout_s=60)
-    reasons = " | ".join(reason_of(redis_client, "data.import", redis_id)
-                         for redis_id in dead_letter_ids(redis_client, "data.import"))
+    assert wait_for(
+        lambda: redis_client.hlen("platform:dead:reasons:data.import") == 2
+        and redis_client.llen("dramatiq:report.build") == 2,
+        timeout_s=60,
+    )
+    reasons = " | ".join(
+        reason_of(redis_client, "data.import", redis_id)
+        for redis_id in dead_letter_ids(redis_client, "data.import")
+    )
     assert "empty" in reasons
     assert "not a text CSV" in reasons or "binary" in reasons
-    events = [json.loads(redis_client.hget("dramatiq:report.build.msgs", redis_id))
-              for redis_id in redis_client.lrange("dramatiq:report.build", 0, -1)]
-    profiles = {event["args"][0]["name"]: event["args"][0]["profile"] for event in events}
+    events = [
+        json.loads(redis_client.hget("dramatiq:report.build.msgs", redis_id))
+        for redis_id in redis_client.lrange("dramatiq:report.build", 0, -1)
+    ]
+    profiles = {
+        event["args"][0]["name"]: event["args"][0]["profile"] for event in events
+    }
     assert profiles["latin1"]["rows"] == 2
-    assert [c["name"] for c in profiles["latin1"]["columns"]] == ["ville", "temp\u00e9rature"]
+    assert [c["name"] for c in profiles["latin1"]["columns"]] == [
+        "ville",
+        "temp\u00e9rature",
+    ]
     assert profiles["ragged"]["rows"] == 2 and profiles["ragged"]["rejected_rows"] == 2
 
 
-@pytest.mark.parametrize("args, kwargs", [("abc", {}), ([{"to": "a@example.com", "name": "a"}, 2], {}),
-                                          ([{"to": "a@example.com", "name": "a"}], {"evil": 1})])
+@pytest.mark.parametrize(
+    "args, kwargs",
+    [
+        ("abc", {}),
+        ([{"to": "a@example.com", "name": "a"}, 2], {}),
+        ([{"to": "a@example.com", "name": "a"}], {"evil": 1}),
+    ],
+)
 def test_a_payload_of_the_wrong_shape_is_dead_lettered_at_once(
     args, kwargs, platform_env, redis_client, start_consumer
 ):
-    payload = json.dumps({
-        "queue_name": "email.welcome", "actor_name": "send_welcome_email",
-        "args": args, "kwargs": kwargs, "options": {},
-        "message_id": str(uuid.uuid4()), "message_timestamp": 0}).encode()
+    payload = json.dumps(
+        {
+            "queue_name": "email.welcome",
+            "actor_name": "send_welcome_email",
+            "args": args,
+            "kwargs": kwargs,
+            "options": {},
+            "message_id": str(uuid.uuid4()),
+            "message_timestamp": 0,
+        }
+    ).encode()
     start_consumer("email")
     bad_id = inject(redis_client, "email.welcome", payload)
 
-    assert wait_for(lambda: reason_of(redis_client, "email.welcome", bad_id),
-                    timeout_s=30)
+    assert wait_for(
+        lambda: reason_of(redis_client, "email.welcome", bad_id), timeout_s=30
+    )
     reason = reason_of(redis_client, "email.welcome", bad_id)
     assert "not a Dramatiq message" in reason or "one JSON object argument" in reason
     assert bad_id in dead_letter_ids(redis_client, "email.welcome")
@@ -135,16 +173,32 @@ def test_a_dead_letter_reason_never_shows_a_token_or_password(
     from devtools.redis_server import free_port
 
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "http.server", str(port),
-                               "--bind", "127.0.0.1", "--directory", str(tmp_path)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "http.server",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--directory",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         start_consumer("data")
-        send(ImportDataset(
-            source=f"http://alice:Sup3rS3cret@127.0.0.1:{port}/missing.csv?token=T0ken",
-            dataset_name="secret"))
-        assert wait_for(lambda: dead_letter_ids(redis_client, "data.import"),
-                        timeout_s=60)
+        send(
+            ImportDataset(
+                source=f"http://alice:Sup3rS3cret@127.0.0.1:{port}"
+                "/missing.csv?token=T0ken",
+                dataset_name="secret",
+            )
+        )
+        assert wait_for(
+            lambda: dead_letter_ids(redis_client, "data.import"), timeout_s=60
+        )
     finally:
         server.terminate()
         server.wait(10)

@@ -40,8 +40,11 @@ def test_a_consumer_with_a_bad_setting_exits_2_with_one_line(
 def test_a_consumer_given_a_wrong_redis_password_says_so(platform_env, redis_server):
     env = dict(platform_env)
     env.pop("REDIS_URL")
-    env.update(REDIS_HOST="127.0.0.1", REDIS_PORT=str(redis_server.port),
-               REDIS_PASSWORD="not-the-password")
+    env.update(
+        REDIS_HOST="127.0.0.1",
+        REDIS_PORT=str(redis_server.port),
+        REDIS_PASSWORD="not-the-password",
+    )
 
     result = run([str(BIN / "email-consume")], env)
 
@@ -53,10 +56,19 @@ def test_a_consumer_given_a_wrong_redis_password_says_so(platform_env, redis_ser
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["welcome", "not-an-address"], "invalid welcome command: to: value is not a valid email"),
+        (
+            ["welcome", "not-an-address"],
+            "invalid welcome command: to: value is not a valid email",
+        ),
         (["import", "ftp://example.com/x.csv"], "unsupported URL scheme 'ftp'"),
-        (["import", "/x.csv", "--report-to", "nobody"], "report_to.0: value is not a valid email"),
-        (["welcome", "a@example.com", "--count", "0"], "--count must be from 1 to 100000"),
+        (
+            ["import", "/x.csv", "--report-to", "nobody"],
+            "report_to.0: value is not a valid email",
+        ),
+        (
+            ["welcome", "a@example.com", "--count", "0"],
+            "--count must be from 1 to 100000",
+        ),
     ],
 )
 def test_a_bad_command_is_refused_before_anything_is_enqueued(
@@ -70,9 +82,13 @@ def test_a_bad_command_is_refused_before_anything_is_enqueued(
     assert redis_client.dbsize() == 0
 
 
-def test_the_producer_prints_the_id_of_every_message_it_sends(platform_env, redis_client):
-    result = run([str(BIN / "platform-produce"), "welcome", "ada@example.com",
-                  "--count", "3"], platform_env)
+def test_the_producer_prints_the_id_of_every_message_it_sends(
+    platform_env, redis_client
+):
+    result = run(
+        [str(BIN / "platform-produce"), "welcome", "ada@example.com", "--count", "3"],
+        platform_env,
+    )
 
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
@@ -84,8 +100,12 @@ def test_the_producer_prints_the_id_of_every_message_it_sends(platform_env, redi
 def test_the_producer_without_redis_fails_clearly(platform_env):
     env = dict(platform_env)
     env.pop("REDIS_URL")
-    env.update(REDIS_HOST="127.0.0.1", REDIS_PORT="1", ENQUEUE_TIMEOUT_S="1",
-               REDIS_PASSWORD="a-password-long-enough")
+    env.update(
+        REDIS_HOST="127.0.0.1",
+        REDIS_PORT="1",
+        ENQUEUE_TIMEOUT_S="1",
+        REDIS_PASSWORD="a-password-long-enough",
+    )
 
     result = run([str(BIN / "platform-produce"), "welcome", "ada@example.com"], env)
 

@@ -44,8 +44,10 @@ class TestCrashRecovery:
             welcome(address)
         assert wait_for(lambda: held_ids(redis_client) == 4, timeout_s=30)
         survivor = start_consumer("email", "--threads", "4", env=fast_env)
-        assert wait_for(lambda: log_text(fast_env, "email").count(
-            "Consumer email started") == 2, timeout_s=30)
+        assert wait_for(
+            lambda: log_text(fast_env, "email").count("Consumer email started") == 2,
+            timeout_s=30,
+        )
 
         killed_at = time.monotonic()
         doomed.send_signal(signal.SIGKILL)
@@ -71,8 +73,11 @@ class TestDuplicates:
         welcome("ada@example.com", idempotency_key="signup-42")
         welcome("bob@example.com")
 
-        assert wait_for(lambda: "Already done under idempotency key signup-42"
-                        in log_text(platform_env, "email"), timeout_s=30)
+        assert wait_for(
+            lambda: "Already done under idempotency key signup-42"
+            in log_text(platform_env, "email"),
+            timeout_s=30,
+        )
         recipients = sorted(mail["To"] for mail in read_mail(smtp_sink))
         assert recipients == ["ada@example.com", "bob@example.com"]
 
@@ -110,11 +115,14 @@ class TestRetries:
         start_consumer("email")
         welcome("gone@example.com")
 
-        assert wait_for(lambda: redis_client.hlen("platform:dead:reasons:email.welcome"),
-                        timeout_s=30)
+        assert wait_for(
+            lambda: redis_client.hlen("platform:dead:reasons:email.welcome"),
+            timeout_s=30,
+        )
         [redis_id] = dead_letter_ids(redis_client, "email.welcome")
-        reason = json.loads(redis_client.hget(
-            "platform:dead:reasons:email.welcome", redis_id))["reason"]
+        reason = json.loads(
+            redis_client.hget("platform:dead:reasons:email.welcome", redis_id)
+        )["reason"]
         assert "550" in reason and "PermanentError" in reason
         assert sink.handler.attempts["gone@example.com"] == 1
         assert sink.messages() == []
@@ -140,7 +148,10 @@ class TestGracefulShutdown:
         start_consumer("email")
         assert wait_for(lambda: len(sink.messages()) == 3, timeout_s=30)
         assert sorted(m["To"] for m in read_mail(sink)) == [
-            "user0@example.com", "user1@example.com", "user2@example.com"]
+            "user0@example.com",
+            "user1@example.com",
+            "user2@example.com",
+        ]
 
     def test_work_past_the_shutdown_timeout_is_returned_and_done_once(
         self, platform_env, scripted_smtp, start_consumer, producer, redis_client
@@ -167,13 +178,19 @@ class TestUpkeep:
         self, fast_env, redis_client, start_consumer
     ):
         redis_client.zadd("dramatiq:email.welcome.XQ", {"kept": time.time() * 1000})
-        redis_client.hset("platform:dead:reasons:email.welcome",
-                          mapping={"kept": "{}", "expired": "{}"})
+        redis_client.hset(
+            "platform:dead:reasons:email.welcome",
+            mapping={"kept": "{}", "expired": "{}"},
+        )
 
         start_consumer("email", env=fast_env)
 
-        assert wait_for(lambda: not redis_client.hexists(
-            "platform:dead:reasons:email.welcome", "expired"), timeout_s=30)
+        assert wait_for(
+            lambda: not redis_client.hexists(
+                "platform:dead:reasons:email.welcome", "expired"
+            ),
+            timeout_s=30,
+        )
         assert redis_client.hexists("platform:dead:reasons:email.welcome", "kept")
 
     def test_messages_handed_to_a_live_consumer_by_a_lost_fetch_are_requeued(
@@ -182,14 +199,20 @@ class TestUpkeep:
         import uuid
 
         start_consumer("email", env=fast_env)
-        assert wait_for(lambda: list(redis_client.scan_iter("platform:consumers:*")),
-                        timeout_s=30)
+        assert wait_for(
+            lambda: list(redis_client.scan_iter("platform:consumers:*")), timeout_s=30
+        )
         [key] = redis_client.scan_iter("platform:consumers:*")
         worker_id = key.decode().rpartition(":")[2]
-        message = {"queue_name": "email.welcome", "actor_name": "send_welcome_email",
-                   "args": [{"to": "lost@example.com", "name": "Lost"}], "kwargs": {},
-                   "options": {}, "message_id": str(uuid.uuid4()),
-                   "message_timestamp": int(time.time() * 1000)}
+        message = {
+            "queue_name": "email.welcome",
+            "actor_name": "send_welcome_email",
+            "args": [{"to": "lost@example.com", "name": "Lost"}],
+            "kwargs": {},
+            "options": {},
+            "message_id": str(uuid.uuid4()),
+            "message_timestamp": int(time.time() * 1000),
+        }
         redis_id = str(uuid.uuid4())
         # What Redis does for a fetch whose reply never reaches the consumer.
         redis_client.hset("dramatiq:email.welcome.msgs", redis_id, json.dumps(message))

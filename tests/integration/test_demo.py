@@ -14,12 +14,18 @@ import pytest
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("demo")
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("REDIS_", "SMTP_", "CONTEXT_NAME"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("REDIS_", "SMTP_", "CONTEXT_NAME"))
+    }
     env["LOG_DIR"] = str(workdir / "logs")
     result = subprocess.run(
         [sys.executable, "-m", "devtools.demo", "--json", "--workdir", str(workdir)],
-        env=env, capture_output=True, text=True, timeout=240,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
     )
     return result, workdir
 
@@ -49,12 +55,16 @@ def test_every_queue_processed_what_was_sent_with_nothing_failed_or_dead(demo_ru
 
 def test_the_report_email_arrives_with_the_report_attached(demo_run):
     summary = json.loads(demo_run[0].stdout)
-    mails = [email.message_from_bytes(Path(p).read_bytes(), policy=email.policy.default)
-             for p in summary["emails"]]
+    mails = [
+        email.message_from_bytes(Path(p).read_bytes(), policy=email.policy.default)
+        for p in summary["emails"]
+    ]
 
     [report_mail] = [m for m in mails if m["To"] == "analyst@example.com"]
-    attached = {part.get_filename(): part.get_payload(decode=True)
-                for part in report_mail.iter_attachments()}
+    attached = {
+        part.get_filename(): part.get_payload(decode=True)
+        for part in report_mail.iter_attachments()
+    }
     assert set(attached) == {"report.html", "summary.csv"}
     assert attached["report.html"] == Path(summary["report"]).read_bytes()
     assert b"Seattle weather" in attached["report.html"]
@@ -83,34 +93,68 @@ def test_the_import_can_be_traced_through_all_three_contexts(tmp_path):
     from tests.helpers import wait_for
 
     with RedisServer(tmp_path / "redis") as server, SmtpSink(tmp_path / "mail") as sink:
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith(("REDIS_", "SMTP_", "CONTEXT_NAME"))}
-        env.update(REDIS_URL=server.url, SMTP_HOST="127.0.0.1",
-                   SMTP_PORT=str(sink.port), LOG_DIR=str(tmp_path / "logs"),
-                   DATA_DIR=str(tmp_path / "data"), REPORT_DIR=str(tmp_path / "reports"))
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("REDIS_", "SMTP_", "CONTEXT_NAME"))
+        }
+        env.update(
+            REDIS_URL=server.url,
+            SMTP_HOST="127.0.0.1",
+            SMTP_PORT=str(sink.port),
+            LOG_DIR=str(tmp_path / "logs"),
+            DATA_DIR=str(tmp_path / "data"),
+            REPORT_DIR=str(tmp_path / "reports"),
+        )
         bin_dir = Path(sys.executable).parent
-        consumers = [subprocess.Popen([str(bin_dir / f"{c}-consume")], env=env,
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                     for c in ("data", "report", "email")]
+        consumers = [
+            subprocess.Popen(
+                [str(bin_dir / f"{c}-consume")],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for c in ("data", "report", "email")
+        ]
         try:
-            subprocess.run([str(bin_dir / "platform-produce"), "import", "sample:orders",
-                            "--report-to", "a@example.com"], env=env, check=True,
-                           capture_output=True)
+            subprocess.run(
+                [
+                    str(bin_dir / "platform-produce"),
+                    "import",
+                    "sample:orders",
+                    "--report-to",
+                    "a@example.com",
+                ],
+                env=env,
+                check=True,
+                capture_output=True,
+            )
             assert wait_for(lambda: len(sink.messages()) == 1, timeout_s=60)
             data_log = (tmp_path / "logs" / "data" / "data.log").read_text()
             [cid] = set(re.findall(r"import_dataset \S+ (\w+) \|", data_log))
-            path = json.loads(subprocess.run(
-                [str(bin_dir / "platform-status"), "--trace", cid, "--json"],
-                env=env, capture_output=True, text=True, check=True).stdout)
+            path = json.loads(
+                subprocess.run(
+                    [str(bin_dir / "platform-status"), "--trace", cid, "--json"],
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stdout
+            )
         finally:
             for consumer in consumers:
                 consumer.terminate()
             for consumer in consumers:
                 consumer.wait(30)
 
-    hops = [(hop["context"], hop["actor"]) for hop in path if hop["queue"] != "notification"]
-    assert hops == [("data", "import_dataset"), ("report", "build_report"),
-                    ("email", "send_report_email")]
+    hops = [
+        (hop["context"], hop["actor"]) for hop in path if hop["queue"] != "notification"
+    ]
+    assert hops == [
+        ("data", "import_dataset"),
+        ("report", "build_report"),
+        ("email", "send_report_email"),
+    ]
     assert cid in (tmp_path / "logs" / "email" / "email.log").read_text()
 
 

@@ -37,7 +37,9 @@ def import_dataset(
         pydantic.ValidationError: When an argument breaks the contract, before
             anything is enqueued.
     """
-    command = ImportDataset(source=source, report_to=tuple(report_to), dataset_name=name)
+    command = ImportDataset(
+        source=source, report_to=tuple(report_to), dataset_name=name
+    )
     [message] = send(
         command, idempotency_key=idempotency_key, correlation_id=correlation_id
     )

@@ -21,5 +21,7 @@ def request_report(
     correlation_id: str | None = None,
 ) -> str:
     """Enqueue a report for the dataset described by ``event``; return the id."""
-    messages = send(event, idempotency_key=idempotency_key, correlation_id=correlation_id)
+    messages = send(
+        event, idempotency_key=idempotency_key, correlation_id=correlation_id
+    )
     return messages[0].message_id

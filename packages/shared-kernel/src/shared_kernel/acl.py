@@ -40,9 +40,14 @@ def targets(context: str) -> list[str]:
     """Return the queues ``context`` sends to but does not consume."""
     sent = {DatasetImported: "data", ReportReady: "report"}
     own = set(ContextQueues[context])
-    return sorted({str(route.queue) for contract, routes in ROUTES.items()
-                   for route in routes if sent.get(contract) == context
-                   and route.queue not in own})
+    return sorted(
+        {
+            str(route.queue)
+            for contract, routes in ROUTES.items()
+            for route in routes
+            if sent.get(contract) == context and route.queue not in own
+        }
+    )
 
 
 def render(passwords: dict[str, str]) -> str:
@@ -50,7 +55,9 @@ def render(passwords: dict[str, str]) -> str:
     lines = ["user default off"]
     for context, queues in ContextQueues.items():
         lines.append(_context_user(context, queues, passwords[context]))
-    lines.append(_user(PRODUCER, passwords[PRODUCER], _producer_keys(), PRODUCER_COMMANDS))
+    lines.append(
+        _user(PRODUCER, passwords[PRODUCER], _producer_keys(), PRODUCER_COMMANDS)
+    )
     lines.append(_user(ADMIN, passwords[ADMIN], "~* &*", "+@all"))
     return "\n".join(lines) + "\n"
 
@@ -63,18 +70,35 @@ def _user(name: str, password: str, keys: str, commands: str) -> str:
 
 def _context_user(context: str, queues, password: str) -> str:
     ns = NAMESPACE
-    keys = [f"~{ns}", f"~{ns}:__heartbeats__", "~platform:consumers:*",
-            "~platform:trace:*"]
+    keys = [
+        f"~{ns}",
+        f"~{ns}:__heartbeats__",
+        "~platform:consumers:*",
+        "~platform:trace:*",
+    ]
     for queue in queues:
-        keys += [f"~{ns}:{queue}", f"~{ns}:{queue}.*", f"~{ns}:__acks__.*.{queue}",
-                 f"~{ns}:__acks__.*.{queue}.DQ", f"~platform:stats:{queue}*",
-                 f"~platform:dead:reasons:{queue}"]
+        keys += [
+            f"~{ns}:{queue}",
+            f"~{ns}:{queue}.*",
+            f"~{ns}:__acks__.*.{queue}",
+            f"~{ns}:__acks__.*.{queue}.DQ",
+            f"~platform:stats:{queue}*",
+            f"~platform:dead:reasons:{queue}",
+        ]
     for route in (r for routes in ROUTES.values() for r in routes):
         if route.queue in queues:
-            keys += [f"~platform:done:{route.actor}:*", f"~platform:claim:{route.actor}:*"]
+            keys += [
+                f"~platform:done:{route.actor}:*",
+                f"~platform:claim:{route.actor}:*",
+            ]
     for queue in targets(context):
-        keys += [f"%W~{ns}:{queue}", f"%W~{ns}:{queue}.msgs", f"%W~{ns}:{queue}.DQ",
-                 f"%W~{ns}:{queue}.DQ.msgs", f"~platform:stats:{queue}*"]
+        keys += [
+            f"%W~{ns}:{queue}",
+            f"%W~{ns}:{queue}.msgs",
+            f"%W~{ns}:{queue}.DQ",
+            f"%W~{ns}:{queue}.DQ.msgs",
+            f"~platform:stats:{queue}*",
+        ]
     return _user(context, password, " ".join(dict.fromkeys(keys)), CONSUMER_COMMANDS)
 
 
@@ -82,8 +106,13 @@ def _producer_keys() -> str:
     ns = NAMESPACE
     keys = [f"~{ns}", f"%W~{ns}:__heartbeats__"]
     for queue in PRODUCER_QUEUES:
-        keys += [f"%W~{ns}:{queue}", f"%W~{ns}:{queue}.msgs", f"%W~{ns}:{queue}.DQ",
-                 f"%W~{ns}:{queue}.DQ.msgs", f"~platform:stats:{queue}"]
+        keys += [
+            f"%W~{ns}:{queue}",
+            f"%W~{ns}:{queue}.msgs",
+            f"%W~{ns}:{queue}.DQ",
+            f"%W~{ns}:{queue}.DQ.msgs",
+            f"~platform:stats:{queue}",
+        ]
     return " ".join(keys)
 
 
@@ -96,8 +125,14 @@ def main(argv: list[str] | None = None) -> None:
     passwords = {user: secrets.token_urlsafe(32) for user in users()}
     args.out.write_text(render(passwords))
     args.out.chmod(0o600)
-    args.passwords_out.write_text("".join(
-        f"REDIS_PASSWORD_{user.upper()}={pw}\n" for user, pw in passwords.items()))
+    args.passwords_out.write_text(
+        "".join(
+            f"REDIS_PASSWORD_{user.upper()}={pw}\n" for user, pw in passwords.items()
+        )
+    )
     args.passwords_out.chmod(0o600)
-    print(f"wrote {args.out} and {args.passwords_out}; give each machine "
-          "REDIS_USERNAME=<its user> and that user's password", file=sys.stderr)
+    print(
+        f"wrote {args.out} and {args.passwords_out}; give each machine "
+        "REDIS_USERNAME=<its user> and that user's password",
+        file=sys.stderr,
+    )

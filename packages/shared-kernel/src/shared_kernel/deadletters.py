@@ -27,12 +27,21 @@ def reasons_key(queue: str) -> str:
 
 
 def record_reason(
-    client: redis.Redis, queue: str, redis_id: str, *, reason: str,
-    actor: str, message_id: str,
+    client: redis.Redis,
+    queue: str,
+    redis_id: str,
+    *,
+    reason: str,
+    actor: str,
+    message_id: str,
 ) -> None:
     """Store why the message ``redis_id`` of ``queue`` was dead-lettered."""
-    entry = {"reason": redact(reason), "actor": actor, "message_id": message_id,
-             "failed_at_ms": int(time.time() * 1000)}
+    entry = {
+        "reason": redact(reason),
+        "actor": actor,
+        "message_id": message_id,
+        "failed_at_ms": int(time.time() * 1000),
+    }
     client.hset(reasons_key(queue), redis_id, json.dumps(entry))
 
 
@@ -51,16 +60,28 @@ class DeadLetterReasons(dramatiq.Middleware):
     def after_nack(self, broker, message) -> None:
         reason = describe_failure(message)
         logger.bind(
-            actor=message.actor_name, message_id=message.message_id,
+            actor=message.actor_name,
+            message_id=message.message_id,
             correlation_id=message.options.get("correlation_id", "-"),
-        ).error("Message {} ({}) dead-lettered: {}",
-                message.message_id, message.actor_name, reason)
+        ).error(
+            "Message {} ({}) dead-lettered: {}",
+            message.message_id,
+            message.actor_name,
+            reason,
+        )
         client = getattr(broker, "client", None)
         if client is None:
             return
         try:
-            record_reason(client, message.queue_name, message.options["redis_message_id"],
-                          reason=reason, actor=message.actor_name,
-                          message_id=message.message_id)
+            record_reason(
+                client,
+                message.queue_name,
+                message.options["redis_message_id"],
+                reason=reason,
+                actor=message.actor_name,
+                message_id=message.message_id,
+            )
         except redis.RedisError as error:
-            logger.warning("Could not record why {} failed: {}", message.message_id, error)
+            logger.warning(
+                "Could not record why {} failed: {}", message.message_id, error
+            )

@@ -23,12 +23,17 @@ UNHEALTHY = 1
 def main(argv: list[str] | None = None) -> None:
     """Check the broker connection and the consumer's heartbeat; exit 0 or 1."""
     parser = argparse.ArgumentParser(prog="platform-health", description=__doc__)
-    parser.add_argument("--any-host", action="store_true",
-                        help="accept a consumer of the context on any host")
+    parser.add_argument(
+        "--any-host",
+        action="store_true",
+        help="accept a consumer of the context on any host",
+    )
     args = parser.parse_args(argv)
     with exit_on_user_error():
         settings = Settings.from_env()
-        healthy, text = check(settings, host=None if args.any_host else socket.gethostname())
+        healthy, text = check(
+            settings, host=None if args.any_host else socket.gethostname()
+        )
     print(("healthy: " if healthy else "unhealthy: ") + text)
     sys.exit(0 if healthy else UNHEALTHY)
 
@@ -38,8 +43,10 @@ def check(settings: Settings, *, host: str | None) -> tuple[bool, str]:
     client = redis_client(settings.redis)
     try:
         client.ping()
-        records = [client.hgetall(key)
-                   for key in client.scan_iter(f"{CONSUMERS_PREFIX}*", count=200)]
+        records = [
+            client.hgetall(key)
+            for key in client.scan_iter(f"{CONSUMERS_PREFIX}*", count=200)
+        ]
     except redis.RedisError as error:
         return False, f"Redis at {settings.redis.address} does not answer ({error})"
     finally:
@@ -53,6 +60,10 @@ def check(settings: Settings, *, host: str | None) -> tuple[bool, str]:
             continue
         age_ms = now_ms - float(fields.get("beat_ms", 0))
         if age_ms <= limit_ms:
-            return True, f"{context} consumer pid {fields.get('pid')} beat {age_ms / 1000:.1f} s ago"
+            return (
+                True,
+                f"{context} consumer pid {fields.get('pid')} "
+                f"beat {age_ms / 1000:.1f} s ago",
+            )
     where = f" on {host}" if host else ""
     return False, f"no {context} consumer{where} beat in the last {limit_ms / 1000:g} s"

@@ -31,6 +31,7 @@ class IdempotencyUnavailable(MiddlewareError):
     The message then fails like any other attempt and is retried.
     """
 
+
 # KEYS: done, claim, heartbeats. ARGV: owner, claim_ms, now_ms, heartbeat_ms,
 # and "1" when this worker is not running the key itself right now.
 # An owner is "<worker id>/<redis message id>": one delivery of one message.
@@ -96,8 +97,10 @@ class Idempotency(dramatiq.Middleware):
         if state != CLAIMED:
             self._forget(claim)
         if state == DONE:
-            logger.info("Already done under idempotency key {}; not repeating it",
-                        idempotency_key(message))
+            logger.info(
+                "Already done under idempotency key {}; not repeating it",
+                idempotency_key(message),
+            )
             raise SkipMessage("duplicate of a completed message")
         if state == BUSY:
             self._defer(broker, message)
@@ -121,16 +124,21 @@ class Idempotency(dramatiq.Middleware):
         deadline = time.monotonic() + getattr(broker, "enqueue_timeout_s", 0)
         while True:
             try:
-                release(keys=[done, claim],
-                        args=[_owner(broker, message), self.ttl_s, mark_done])
+                release(
+                    keys=[done, claim],
+                    args=[_owner(broker, message), self.ttl_s, mark_done],
+                )
                 return
             except (redis.ConnectionError, redis.TimeoutError) as error:
                 if time.monotonic() >= deadline:
                     # Known limit: a copy arriving later repeats a done effect
                     # (fix: a local journal of unrecorded keys, replayed later).
-                    logger.error("Could not record key {} as {}: {}",
-                                 idempotency_key(message),
-                                 "done" if mark_done == "1" else "released", error)
+                    logger.error(
+                        "Could not record key {} as {}: {}",
+                        idempotency_key(message),
+                        "done" if mark_done == "1" else "released",
+                        error,
+                    )
                     return
                 time.sleep(0.5)
 
@@ -153,9 +161,13 @@ class Idempotency(dramatiq.Middleware):
             try:
                 return claim_script(
                     keys=[done, claim, f"{broker.namespace}:__heartbeats__"],
-                    args=[_owner(broker, message), _claim_ms(broker, message),
-                          _now_ms(), broker.heartbeat_timeout,
-                          "0" if ours_already else "1"],
+                    args=[
+                        _owner(broker, message),
+                        _claim_ms(broker, message),
+                        _now_ms(),
+                        broker.heartbeat_timeout,
+                        "0" if ours_already else "1",
+                    ],
                 )
             except (redis.ConnectionError, redis.TimeoutError) as error:
                 if time.monotonic() >= deadline:
@@ -167,14 +179,21 @@ class Idempotency(dramatiq.Middleware):
 
     def _defer(self, broker, message) -> None:
         deferrals = message.options.get("deferrals", 0) + 1
-        logger.info("Key {} is being handled by another delivery; checking "
-                    "again in {} ms", idempotency_key(message), BUSY_RETRY_DELAY_MS)
+        logger.info(
+            "Key {} is being handled by another delivery; checking again in {} ms",
+            idempotency_key(message),
+            BUSY_RETRY_DELAY_MS,
+        )
         try:
-            broker.enqueue(message.copy(options={"deferrals": deferrals}),
-                           delay=BUSY_RETRY_DELAY_MS)
+            broker.enqueue(
+                message.copy(options={"deferrals": deferrals}),
+                delay=BUSY_RETRY_DELAY_MS,
+            )
         except Exception as error:
             # Only a MiddlewareError stops Dramatiq from running the actor.
-            raise IdempotencyUnavailable(f"could not defer {message.message_id}: {error}") from error
+            raise IdempotencyUnavailable(
+                f"could not defer {message.message_id}: {error}"
+            ) from error
 
     def _scripts_for(self, client: redis.Redis) -> tuple:
         scripts = self._scripts.get(id(client))

@@ -48,7 +48,9 @@ def send(
     broker = broker or current_broker()
     payload = contract.model_dump(mode="json")
     options = _options(idempotency_key, correlation_id, type(contract))
-    messages = [_message(route, payload, options) for route in routes_for(type(contract))]
+    messages = [
+        _message(route, payload, options) for route in routes_for(type(contract))
+    ]
     _check_size(messages[0], type(contract))
     return [broker.enqueue(message, delay=delay_ms) for message in messages]
 

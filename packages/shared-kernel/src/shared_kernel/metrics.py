@@ -18,20 +18,29 @@ from prometheus_client.registry import REGISTRY, Collector
 
 LABELS = ("context", "actor")
 
-PROCESSED = Counter("platform_messages_processed_total",
-                    "Messages handled successfully.", LABELS)
-FAILED = Counter("platform_messages_failed_total",
-                 "Failed attempts at handling a message.", LABELS)
-RETRIED = Counter("platform_messages_retried_total",
-                  "Messages scheduled for another attempt.", LABELS)
-DEAD = Counter("platform_messages_dead_lettered_total",
-               "Messages moved to the dead letters.", LABELS)
-DURATION = Histogram("platform_message_duration_seconds",
-                     "Time spent handling one message.", LABELS,
-                     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
-                              10, 30, 60, 300))
-IN_PROGRESS = Gauge("platform_messages_in_progress",
-                    "Messages being handled right now.", LABELS)
+PROCESSED = Counter(
+    "platform_messages_processed_total", "Messages handled successfully.", LABELS
+)
+FAILED = Counter(
+    "platform_messages_failed_total", "Failed attempts at handling a message.", LABELS
+)
+RETRIED = Counter(
+    "platform_messages_retried_total", "Messages scheduled for another attempt.", LABELS
+)
+DEAD = Counter(
+    "platform_messages_dead_lettered_total",
+    "Messages moved to the dead letters.",
+    LABELS,
+)
+DURATION = Histogram(
+    "platform_message_duration_seconds",
+    "Time spent handling one message.",
+    LABELS,
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+)
+IN_PROGRESS = Gauge(
+    "platform_messages_in_progress", "Messages being handled right now.", LABELS
+)
 
 
 class Metrics(dramatiq.Middleware):
@@ -82,8 +91,9 @@ class QueueDepths(Collector):
     def collect(self):
         status = self._read_status()
         families = {
-            name: GaugeMetricFamily(f"platform_queue_{name}", help_text,
-                                    labels=["context", "queue"])
+            name: GaugeMetricFamily(
+                f"platform_queue_{name}", help_text, labels=["context", "queue"]
+            )
             for name, help_text in (
                 ("waiting", "Messages waiting in the queue."),
                 ("delayed", "Messages waiting for their time or next retry."),
@@ -97,9 +107,13 @@ class QueueDepths(Collector):
             for name in ("waiting", "delayed", "in_flight", "dead"):
                 families[name].add_metric(labels, queue[name])
             families["oldest_waiting_seconds"].add_metric(
-                labels, queue["oldest_waiting_s"] or 0.0)
-        alive = GaugeMetricFamily("platform_consumers_alive",
-                                  "Consumers with a fresh heartbeat.", labels=["context"])
+                labels, queue["oldest_waiting_s"] or 0.0
+            )
+        alive = GaugeMetricFamily(
+            "platform_consumers_alive",
+            "Consumers with a fresh heartbeat.",
+            labels=["context"],
+        )
         counts: dict[str, int] = {}
         for consumer in status["consumers"]:
             counts.setdefault(consumer["context"], 0)

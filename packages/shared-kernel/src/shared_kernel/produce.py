@@ -90,7 +90,9 @@ def _welcome(address: str, name: str | None, count: int) -> list[Contract]:
 
 def _import(source: str, report_to: list[str], name: str | None) -> ImportDataset:
     local = Path(source).expanduser()
-    is_path = source.strip() and "://" not in source and not source.startswith("sample:")
+    is_path = (
+        source.strip() and "://" not in source and not source.startswith("sample:")
+    )
     if is_path and local.exists():
         # A path that exists here is sent absolute; the data host may run
         # elsewhere, where the same path must exist.

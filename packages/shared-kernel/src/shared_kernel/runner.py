@@ -111,7 +111,9 @@ def _seconds_or_none(text: str) -> float | None:
 
 def _positive_int(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number of 1 or more, got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"must be a whole number of 1 or more, got {text!r}"
+        )
     return int(text)
 
 
@@ -141,13 +143,19 @@ def _serve(context: str, setup: Setup, options: ConsumerOptions) -> int:
         worker.start()
         logger.info(
             "Consumer {} started: pid {}, {} threads, queues {}, Redis {}",
-            context, os.getpid(), options.threads,
-            ", ".join(queues_for(context)), settings.redis.address,
+            context,
+            os.getpid(),
+            options.threads,
+            ", ".join(queues_for(context)),
+            settings.redis.address,
         )
         stop.wait()
 
-        logger.info("Consumer {} stopping: draining for up to {} s",
-                    context, options.shutdown_timeout_s)
+        logger.info(
+            "Consumer {} stopping: draining for up to {} s",
+            context,
+            options.shutdown_timeout_s,
+        )
         worker.stop(timeout=int(options.shutdown_timeout_s * 1000))
         _release(broker, context)
         logger.info("Consumer {} stopped", context)
@@ -175,8 +183,11 @@ def _release(broker: PlatformRedisBroker, context: str) -> None:
     try:
         released = broker.release(queues_for(context))
     except (redis.ConnectionError, redis.TimeoutError) as error:
-        logger.warning("Could not return unfinished messages ({}); they come back "
-                       "once this consumer's heartbeat times out", error)
+        logger.warning(
+            "Could not return unfinished messages ({}); they come back "
+            "once this consumer's heartbeat times out",
+            error,
+        )
         return
     if released:
         logger.warning("Returned {} unfinished message(s) to their queues", released)
@@ -202,7 +213,9 @@ def _stop_event() -> threading.Event:
     stop = threading.Event()
 
     def request_stop(signum, frame):
-        logger.info("Received {}; finishing in-flight work", signal.Signals(signum).name)
+        logger.info(
+            "Received {}; finishing in-flight work", signal.Signals(signum).name
+        )
         stop.set()
 
     signal.signal(signal.SIGTERM, request_stop)
@@ -210,7 +223,9 @@ def _stop_event() -> threading.Event:
     return stop
 
 
-def _wait_for_redis(client: redis.Redis, settings: Settings, stop: threading.Event) -> None:
+def _wait_for_redis(
+    client: redis.Redis, settings: Settings, stop: threading.Event
+) -> None:
     """Block until Redis answers; a wrong password is fatal, an outage is not."""
     delay_s, warned = 0.5, False
     while not stop.is_set():
@@ -223,8 +238,11 @@ def _wait_for_redis(client: redis.Redis, settings: Settings, stop: threading.Eve
             ) from error
         except (redis.ConnectionError, redis.TimeoutError) as error:
             if not warned:
-                logger.warning("Redis at {} is unreachable ({}); waiting for it",
-                               settings.redis.address, error)
+                logger.warning(
+                    "Redis at {} is unreachable ({}); waiting for it",
+                    settings.redis.address,
+                    error,
+                )
                 warned = True
             stop.wait(delay_s)
             delay_s = min(delay_s * 2, CONNECT_RETRY_MAX_S)
@@ -257,8 +275,9 @@ def _supervise(context: str, setup: Setup, options: ConsumerOptions) -> int:
                 exit_code = USAGE_EXIT_CODE
                 stop.set()
                 break
-            logger.warning("Process {} exited with {}; restarting it",
-                           child.pid, child.exitcode)
+            logger.warning(
+                "Process {} exited with {}; restarting it", child.pid, child.exitcode
+            )
             time.sleep(1)
             children[index] = start(index)
 

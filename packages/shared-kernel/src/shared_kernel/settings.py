@@ -215,14 +215,18 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
 
 def _with_tls_files(settings: RedisSettings, env: Mapping[str, str]) -> RedisSettings:
     files = {}
-    for name, attribute in (("REDIS_TLS_CA_FILE", "tls_ca_file"),
-                            ("REDIS_TLS_CERT_FILE", "tls_cert_file"),
-                            ("REDIS_TLS_KEY_FILE", "tls_key_file")):
+    for name, attribute in (
+        ("REDIS_TLS_CA_FILE", "tls_ca_file"),
+        ("REDIS_TLS_CERT_FILE", "tls_cert_file"),
+        ("REDIS_TLS_KEY_FILE", "tls_key_file"),
+    ):
         path = env.get(name, "").strip()
         if not path:
             continue
         if not settings.tls:
-            raise SettingsError(f"{name} needs TLS: use a rediss:// REDIS_URL or REDIS_TLS=true")
+            raise SettingsError(
+                f"{name} needs TLS: use a rediss:// REDIS_URL or REDIS_TLS=true"
+            )
         if not Path(path).is_file():
             raise SettingsError(f"{name} names {path!r}, which is not a readable file")
         files[attribute] = path
@@ -234,14 +238,25 @@ def _with_tls_files(settings: RedisSettings, env: Mapping[str, str]) -> RedisSet
 def _delivery_settings(env: Mapping[str, str]) -> DeliverySettings:
     day_s = 24 * 3600
     heartbeat_s = _seconds(env, "HEARTBEAT_TIMEOUT_S", 15.0, low=1.0, high=3600.0)
-    upkeep_s = _seconds(env, "UPKEEP_INTERVAL_S", min(3.0, heartbeat_s / 3),
-                        low=0.1, high=heartbeat_s / 3)
+    upkeep_s = _seconds(
+        env,
+        "UPKEEP_INTERVAL_S",
+        min(3.0, heartbeat_s / 3),
+        low=0.1,
+        high=heartbeat_s / 3,
+    )
     return DeliverySettings(
         heartbeat_timeout_s=heartbeat_s,
         upkeep_interval_s=upkeep_s,
-        enqueue_timeout_s=_seconds(env, "ENQUEUE_TIMEOUT_S", 30.0, low=0.0, high=3600.0),
-        idempotency_ttl_s=_integer(env, "IDEMPOTENCY_TTL_S", 7 * day_s, low=60, high=365 * day_s),
-        dead_letter_ttl_s=_integer(env, "DEAD_LETTER_TTL_S", 7 * day_s, low=60, high=365 * day_s),
+        enqueue_timeout_s=_seconds(
+            env, "ENQUEUE_TIMEOUT_S", 30.0, low=0.0, high=3600.0
+        ),
+        idempotency_ttl_s=_integer(
+            env, "IDEMPOTENCY_TTL_S", 7 * day_s, low=60, high=365 * day_s
+        ),
+        dead_letter_ttl_s=_integer(
+            env, "DEAD_LETTER_TTL_S", 7 * day_s, low=60, high=365 * day_s
+        ),
     )
 
 
@@ -273,7 +288,9 @@ def _integer(
     except ValueError:
         value = None
     if value is None or not low <= value <= high:
-        raise SettingsError(f"{name} must be a number from {low} to {high}, got {raw!r}")
+        raise SettingsError(
+            f"{name} must be a number from {low} to {high}, got {raw!r}"
+        )
     return value
 
 

@@ -29,7 +29,9 @@ def minute_key(queue: str, minute: int) -> str:
     return f"{STATS_PREFIX}{queue}:m:{minute}"
 
 
-def read_counters(client: redis.Redis, queues: Iterable[str]) -> dict[str, dict[str, int]]:
+def read_counters(
+    client: redis.Redis, queues: Iterable[str]
+) -> dict[str, dict[str, int]]:
     """Return every counter of each queue, zero where nothing was counted."""
     queues = list(queues)
     with client.pipeline(transaction=False) as pipe:
@@ -76,8 +78,9 @@ class QueueStats(dramatiq.Middleware):
         except redis.RedisError as error:
             # During an outage the broker's outage log speaks, once.
             outage = getattr(broker, "outage", None)
-            if outage is not None and isinstance(error, (redis.ConnectionError,
-                                                         redis.TimeoutError)):
+            if outage is not None and isinstance(
+                error, (redis.ConnectionError, redis.TimeoutError)
+            ):
                 outage.failed(error)
             else:
                 logger.warning("Could not count {} on {}: {}", counter, queue, error)

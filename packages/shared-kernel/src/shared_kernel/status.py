@@ -53,8 +53,11 @@ class ConsumerStatus:
 def read_status(client: redis.Redis, settings: Settings) -> dict:
     """Return the queues and consumers as plain data (the ``--json`` shape)."""
     now_s = time.time()
-    queues = [_queue_status(client, context, queue, now_s)
-              for context, names in ContextQueues.items() for queue in names]
+    queues = [
+        _queue_status(client, context, queue, now_s)
+        for context, names in ContextQueues.items()
+        for queue in names
+    ]
     consumers = _consumers(client, now_s, settings.delivery.heartbeat_timeout_s)
     return {
         "redis": settings.redis.address,
@@ -75,12 +78,18 @@ def _queue_status(client: redis.Redis, context: str, queue: str, now_s: float):
         pipe.lindex(key, 0)
         pipe.hget(minute_key(queue, minute), "processed")
         pipe.hget(minute_key(queue, minute - 1), "processed")
-        waiting, stored, delayed, dead, oldest, this_minute, last_minute = pipe.execute()
+        waiting, stored, delayed, dead, oldest, this_minute, last_minute = (
+            pipe.execute()
+        )
     elapsed = (now_s % 60) / 60
     processed = int(this_minute or 0) + int(int(last_minute or 0) * (1 - elapsed))
     return QueueStatus(
-        context=context, queue=queue, waiting=waiting, delayed=delayed,
-        in_flight=max(stored - waiting, 0), dead=dead,
+        context=context,
+        queue=queue,
+        waiting=waiting,
+        delayed=delayed,
+        in_flight=max(stored - waiting, 0),
+        dead=dead,
         oldest_waiting_s=_age_s(client, key, oldest, now_s),
         processed_1m=processed,
     )
@@ -104,29 +113,41 @@ def _consumers(client: redis.Redis, now_s: float, timeout_s: float):
         if not fields:
             continue
         age_s = round(now_s - float(fields.get("beat_ms", 0)) / 1000, 1)
-        found.append(ConsumerStatus(
-            context=fields.get("context", "?"), host=fields.get("host", "?"),
-            pid=int(fields.get("pid", 0)), queues=fields.get("queues", ""),
-            last_beat_s=age_s, alive=age_s <= timeout_s,
-        ))
+        found.append(
+            ConsumerStatus(
+                context=fields.get("context", "?"),
+                host=fields.get("host", "?"),
+                pid=int(fields.get("pid", 0)),
+                queues=fields.get("queues", ""),
+                last_beat_s=age_s,
+                alive=age_s <= timeout_s,
+            )
+        )
     return sorted(found, key=lambda c: (c.context, c.host, c.pid))
 
 
 def render(status: dict) -> str:
     """Render the status as two text tables."""
-    lines = [f"Redis {status['redis']}", "",
-             f"{'context':<8} {'queue':<14} {'waiting':>8} {'delayed':>8} "
-             f"{'in flight':>9} {'dead':>6} {'oldest':>8} {'done/1m':>8}"]
+    lines = [
+        f"Redis {status['redis']}",
+        "",
+        f"{'context':<8} {'queue':<14} {'waiting':>8} {'delayed':>8} "
+        f"{'in flight':>9} {'dead':>6} {'oldest':>8} {'done/1m':>8}",
+    ]
     for q in status["queues"]:
         oldest = "-" if q["oldest_waiting_s"] is None else f"{q['oldest_waiting_s']:g}s"
-        lines.append(f"{q['context']:<8} {q['queue']:<14} {q['waiting']:>8} "
-                     f"{q['delayed']:>8} {q['in_flight']:>9} {q['dead']:>6} "
-                     f"{oldest:>8} {q['processed_1m']:>8}")
+        lines.append(
+            f"{q['context']:<8} {q['queue']:<14} {q['waiting']:>8} "
+            f"{q['delayed']:>8} {q['in_flight']:>9} {q['dead']:>6} "
+            f"{oldest:>8} {q['processed_1m']:>8}"
+        )
     lines += ["", f"{'context':<8} {'host':<20} {'pid':>7} {'last beat':>10}  state"]
     for c in status["consumers"]:
         state = "alive" if c["alive"] else "DEAD"
-        lines.append(f"{c['context']:<8} {c['host'][:20]:<20} {c['pid']:>7} "
-                     f"{c['last_beat_s']:>9g}s  {state}")
+        lines.append(
+            f"{c['context']:<8} {c['host'][:20]:<20} {c['pid']:>7} "
+            f"{c['last_beat_s']:>9g}s  {state}"
+        )
     if not status["consumers"]:
         lines.append("(no consumer has reported in)")
     return "\n".join(lines)
@@ -138,14 +159,18 @@ def _print_trace(client: redis.Redis, correlation_id: str, *, as_json: bool) -> 
         print(json.dumps(hops, indent=2))
         return
     if not hops:
-        print(f"no message with correlation id {correlation_id} was handled "
-              "in the last day")
+        print(
+            f"no message with correlation id {correlation_id} was handled "
+            "in the last day"
+        )
         return
     start = hops[0]["at"]
     for hop in hops:
-        print(f"+{hop['at'] - start:7.3f}s  {hop['context']:<7} {hop['queue']:<14} "
-              f"{hop['actor']:<20} {hop['outcome']:<8} {hop['took_ms']} ms  "
-              f"{hop['message_id']}")
+        print(
+            f"+{hop['at'] - start:7.3f}s  {hop['context']:<7} {hop['queue']:<14} "
+            f"{hop['actor']:<20} {hop['outcome']:<8} {hop['took_ms']} ms  "
+            f"{hop['message_id']}"
+        )
 
 
 def _serve_metrics(client: redis.Redis, settings: Settings, port: int) -> None:
@@ -163,10 +188,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.add_argument("--watch", action="store_true", help="refresh in place")
     parser.add_argument("--interval-s", type=float, default=2.0)
-    parser.add_argument("--serve-metrics", type=int, metavar="PORT",
-                        help="serve queue depths as Prometheus gauges on PORT")
-    parser.add_argument("--trace", metavar="CORRELATION_ID",
-                        help="show the path of one correlation id instead")
+    parser.add_argument(
+        "--serve-metrics",
+        type=int,
+        metavar="PORT",
+        help="serve queue depths as Prometheus gauges on PORT",
+    )
+    parser.add_argument(
+        "--trace",
+        metavar="CORRELATION_ID",
+        help="show the path of one correlation id instead",
+    )
     args = parser.parse_args(argv)
     with exit_on_user_error():
         settings = Settings.from_env()

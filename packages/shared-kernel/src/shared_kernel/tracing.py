@@ -46,11 +46,17 @@ class Trace(dramatiq.Middleware):
         if not correlation_id or client is None:
             return
         hop = {
-            "at": round(time.time(), 3), "context": self.context,
-            "queue": q_name(message.queue_name), "actor": message.actor_name,
+            "at": round(time.time(), 3),
+            "context": self.context,
+            "queue": q_name(message.queue_name),
+            "actor": message.actor_name,
             "message_id": message.message_id,
-            "outcome": "done" if exception is None else f"failed: {type(exception).__name__}",
-            "took_ms": None if started is None else round((time.monotonic() - started) * 1000, 1),
+            "outcome": "done"
+            if exception is None
+            else f"failed: {type(exception).__name__}",
+            "took_ms": None
+            if started is None
+            else round((time.monotonic() - started) * 1000, 1),
         }
         key = trace_key(correlation_id)
         try:
@@ -60,6 +66,8 @@ class Trace(dramatiq.Middleware):
                 pipe.expire(key, TRACE_TTL_S)
                 pipe.execute()
         except redis.RedisError as error:
-            logger.debug("Could not record the trace of {}: {}", message.message_id, error)
+            logger.debug(
+                "Could not record the trace of {}: {}", message.message_id, error
+            )
 
     after_skip_message = after_process_message

@@ -75,16 +75,27 @@ class Upkeep(dramatiq.Middleware):
     def run_once(self, broker, queues: list[str]) -> None:
         """Beat once and run maintenance on every queue and its delay queue."""
         now = current_millis()
-        broker.client.zadd(f"{broker.namespace}:__heartbeats__", {broker.broker_id: now})
+        broker.client.zadd(
+            f"{broker.namespace}:__heartbeats__", {broker.broker_id: now}
+        )
         self._register(broker, now, queues)
         self._report_dead(broker, now, queues)
         dispatch = broker.scripts["dispatch"]
         for queue in queues:
             for name in (queue, dq_name(queue)):
-                dispatch(keys=[broker.namespace], args=[
-                    "qsize", now, name, broker.broker_id, broker.heartbeat_timeout,
-                    broker.dead_message_ttl, 1, broker._max_unpack_size(),
-                ])
+                dispatch(
+                    keys=[broker.namespace],
+                    args=[
+                        "qsize",
+                        now,
+                        name,
+                        broker.broker_id,
+                        broker.heartbeat_timeout,
+                        broker.dead_message_ttl,
+                        1,
+                        broker._max_unpack_size(),
+                    ],
+                )
                 broker.sweep_orphans(name)
             self._prune_reasons(broker, queue)
 
@@ -92,11 +103,17 @@ class Upkeep(dramatiq.Middleware):
         """Say who this consumer is, for the status and health commands."""
         key = consumer_key(broker.broker_id)
         with broker.client.pipeline(transaction=False) as pipe:
-            pipe.hset(key, mapping={
-                "context": self.context, "host": socket.gethostname(),
-                "pid": os.getpid(), "queues": ",".join(queues),
-                "started_ms": self.started_ms, "beat_ms": now,
-            })
+            pipe.hset(
+                key,
+                mapping={
+                    "context": self.context,
+                    "host": socket.gethostname(),
+                    "pid": os.getpid(),
+                    "queues": ",".join(queues),
+                    "started_ms": self.started_ms,
+                    "beat_ms": now,
+                },
+            )
             pipe.pexpire(key, broker.heartbeat_timeout * 4)
             pipe.execute()
 
@@ -123,11 +140,17 @@ class Upkeep(dramatiq.Middleware):
         for worker_id in (member.decode() for member in dead):
             if worker_id in self._reported:
                 continue
-            held = [f"{broker.namespace}:__acks__.{worker_id}.{name}"
-                    for queue in queues for name in (queue, dq_name(queue))]
+            held = [
+                f"{broker.namespace}:__acks__.{worker_id}.{name}"
+                for queue in queues
+                for name in (queue, dq_name(queue))
+            ]
             # Producers beat too, when they send; only a worker holds messages.
             if broker.client.exists(*held):
                 self._reported.add(worker_id)
-                logger.warning("Worker {} missed its heartbeats for {} s; returning "
-                               "its unfinished messages to their queues",
-                               worker_id, broker.heartbeat_timeout // 1000)
+                logger.warning(
+                    "Worker {} missed its heartbeats for {} s; returning "
+                    "its unfinished messages to their queues",
+                    worker_id,
+                    broker.heartbeat_timeout // 1000,
+                )
