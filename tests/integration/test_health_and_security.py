@@ -173,3 +173,14 @@ def test_a_consumer_serves_its_counters_and_status_serves_queue_depths(
     finally:
         status.terminate()
         status.wait(10)
+
+
+def test_status_and_acl_refuse_bad_arguments_with_one_line(platform_env, tmp_path):
+    for args, expected in (
+        (["platform-status", "--watch", "--interval-s", "-1"], "from 0.1 to 3600"),
+        (["platform-status", "--serve-metrics", "99999"], "from 1 to 65535"),
+        (["platform-acl", "--out", str(tmp_path / "no" / "x.acl")], "is not a folder"),
+    ):
+        result = run(args, platform_env)
+        assert result.returncode == 2
+        assert expected in result.stderr and "Traceback" not in result.stderr

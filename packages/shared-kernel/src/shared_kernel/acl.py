@@ -122,6 +122,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=Path("users.acl"))
     parser.add_argument("--passwords-out", type=Path, default=Path("acl-passwords.env"))
     args = parser.parse_args(argv)
+    for path in (args.out, args.passwords_out):
+        if not path.parent.is_dir():
+            parser.error(f"{path.parent} is not a folder; create it or choose another")
     passwords = {user: secrets.token_urlsafe(32) for user in users()}
     args.out.write_text(render(passwords))
     args.out.chmod(0o600)

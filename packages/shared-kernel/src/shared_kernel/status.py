@@ -182,15 +182,35 @@ def _serve_metrics(client: redis.Redis, settings: Settings, port: int) -> None:
         time.sleep(3600)
 
 
+def _interval_s(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0.1 <= value <= 3600:
+        raise argparse.ArgumentTypeError(
+            f"must be a number of seconds from 0.1 to 3600, got {text!r}"
+        )
+    return value
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"must be a port number from 1 to 65535, got {text!r}"
+        )
+    return int(text)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Print the status once, as JSON, or refreshed in place with ``--watch``."""
     parser = argparse.ArgumentParser(prog="platform-status", description=__doc__)
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.add_argument("--watch", action="store_true", help="refresh in place")
-    parser.add_argument("--interval-s", type=float, default=2.0)
+    parser.add_argument("--interval-s", type=_interval_s, default=2.0)
     parser.add_argument(
         "--serve-metrics",
-        type=int,
+        type=_port,
         metavar="PORT",
         help="serve queue depths as Prometheus gauges on PORT",
     )
