@@ -12,13 +12,20 @@ from pathlib import Path
 import httpx
 from shared_kernel.errors import PermanentError, TaskError, TransientError
 
-from context_data.config import BYTES_PER_MB
+from context_data.limits import check_size
+from context_data.progress import DEFAULT_EVERY_S, Progress
 
 CHUNK_BYTES = 1024 * 1024
 
 
 def download(
-    url: str, target: Path, *, shown: str, timeout_s: float, max_file_bytes: int
+    url: str,
+    target: Path,
+    *,
+    shown: str,
+    timeout_s: float,
+    max_file_bytes: int,
+    progress_every_s: float = DEFAULT_EVERY_S,
 ) -> None:
     """Save the body of a GET of ``url`` into ``target``.
 
@@ -28,6 +35,7 @@ def download(
         shown: The URL as error messages show it (without its password).
         timeout_s: How long to wait to connect, and for each read.
         max_file_bytes: The largest body accepted.
+        progress_every_s: The least time between two progress lines.
 
     Raises:
         PermanentError: When the URL is wrong, refused, too large or a web page.
@@ -39,43 +47,57 @@ def download(
     timeout = httpx.Timeout(timeout_s)
     try:
         with httpx.stream("GET", url, timeout=timeout, follow_redirects=True) as answer:
-            _check_answer(answer, shown, max_file_bytes)
-            received_bytes = 0
-            with target.open("wb") as file:
-                for chunk in answer.iter_bytes(CHUNK_BYTES):
-                    received_bytes += len(chunk)
-                    check_size(
-                        received_bytes, max_file_bytes=max_file_bytes, shown=shown
-                    )
-                    file.write(chunk)
+            declared_bytes = _check_answer(answer, shown, max_file_bytes)
+            progress = Progress(
+                f"Downloading {shown}",
+                total_bytes=declared_bytes,
+                every_s=progress_every_s,
+            )
+            _save(answer, target, shown, max_file_bytes, progress)
     except (httpx.HTTPError, httpx.InvalidURL) as error:
         raise _task_error(error, shown, timeout_s) from error
 
 
-def check_size(size_bytes: int, *, max_file_bytes: int, shown: str) -> None:
-    """Refuse a source of ``size_bytes`` when it is over ``max_file_bytes``.
+def _save(
+    answer: httpx.Response,
+    target: Path,
+    shown: str,
+    max_file_bytes: int,
+    progress: Progress,
+) -> None:
+    # The body is counted as it arrives: a server may send no Content-Length,
+    # or a compressed body that grows when decoded.
+    received_bytes = 0
+    with target.open("wb") as file:
+        for chunk in answer.iter_bytes(CHUNK_BYTES):
+            received_bytes += len(chunk)
+            check_size(
+                received_bytes,
+                max_file_bytes=max_file_bytes,
+                shown=shown,
+                counted="arrived before the download was stopped",
+            )
+            file.write(chunk)
+            progress.advance(received_bytes)
 
-    Raises:
-        PermanentError: When the source is too large.
-    """
-    if size_bytes > max_file_bytes:
-        raise PermanentError(
-            f"{shown} is over the {max_file_bytes / BYTES_PER_MB:g} MB limit "
-            f"({size_bytes / BYTES_PER_MB:.1f} MB or more); split the file "
-            f"or raise DATA_MAX_FILE_MB"
-        )
 
-
-def _check_answer(answer: httpx.Response, shown: str, max_file_bytes: int) -> None:
+def _check_answer(
+    answer: httpx.Response, shown: str, max_file_bytes: int
+) -> int | None:
+    # Returns the size of the body once decoded, when the answer tells it.
     _check_status(answer, shown)
     declared = answer.headers.get("content-length", "")
-    if declared.isdigit():
-        check_size(int(declared), max_file_bytes=max_file_bytes, shown=shown)
+    declared_bytes = int(declared) if declared.isdigit() else None
+    if declared_bytes is not None:
+        check_size(declared_bytes, max_file_bytes=max_file_bytes, shown=shown)
     if answer.headers.get("content-type", "").startswith("text/html"):
         raise PermanentError(
             f"{shown} answered with an HTML page, not a CSV file; give the "
             f"address of the CSV file itself (on GitHub, its 'Raw' link)"
         )
+    if answer.headers.get("content-encoding", "identity") != "identity":
+        return None  # The Content-Length counts the compressed bytes.
+    return declared_bytes
 
 
 def _check_status(answer: httpx.Response, shown: str) -> None:

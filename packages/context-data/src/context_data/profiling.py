@@ -2,8 +2,11 @@
 
 Every statistic is computed by DuckDB over the stored table, so memory stays
 bounded whatever the size of the dataset: one scan for the counts, minimums,
-maximums and means of all columns, then one small query per histogram or
-list of top values.
+maximums and means of all columns, then one query per column for its distinct
+values and one per histogram or list of top values. Distinct values are
+counted a column at a time because each count holds a hash table of its
+column's values: forty of them at once outgrow DuckDB's memory limit on a
+wide file of a million rows, while one alone spills to disk.
 """
 
 from typing import Any
@@ -66,21 +69,30 @@ def _column_stats(
     for name, kind in columns:
         selects += _stat_expressions(quoted(name), kind)
     row = con.execute(f'SELECT {", ".join(selects)} FROM "rows"').fetchone()
-    stats = [row[1 + 5 * i : 6 + 5 * i] for i in range(len(columns))]
+    stats = [
+        (row[1 + 4 * i], _distinct(con, name), *row[2 + 4 * i : 5 + 4 * i])
+        for i, (name, _) in enumerate(columns)
+    ]
     return row[0], stats
 
 
 def _stat_expressions(column: str, kind: ColumnType) -> list[str]:
-    """Return the SQL of: non-null count, distinct count, min, max and mean."""
-    counts = [f"count({column})", f"count(DISTINCT {column})"]
+    """Return the SQL of: non-null count, min, max and mean."""
     if kind in NUMERIC:
         # Infinities and NaN would make the range, and so the bins, useless.
         value = f"{column}::DOUBLE"
         finite = f"FILTER (WHERE isfinite({value}))"
-        return [*counts, *(f"{fn}({value}) {finite}" for fn in ("min", "max", "avg"))]
+        fns = ("min", "max", "avg")
+        return [f"count({column})", *(f"{fn}({value}) {finite}" for fn in fns)]
     if kind in ("date", "timestamp"):
-        return [*counts, f"min({column})", f"max({column})", "NULL"]
-    return [*counts, "NULL", "NULL", "NULL"]
+        return [f"count({column})", f"min({column})", f"max({column})", "NULL"]
+    return [f"count({column})", "NULL", "NULL", "NULL"]
+
+
+def _distinct(con: duckdb.DuckDBPyConnection, name: str) -> int:
+    column = quoted(name)
+    (count,) = con.execute(f'SELECT count(DISTINCT {column}) FROM "rows"').fetchone()
+    return count
 
 
 def _column_profile(

@@ -11,6 +11,7 @@ from datetime import datetime
 from loguru import logger
 from shared_kernel.contracts import DatasetImported, ImportDataset
 
+from context_data.config import BYTES_PER_MB
 from context_data.locations import default_name, redacted
 from context_data.ports import SourcePort, StorePort
 
@@ -38,19 +39,24 @@ def import_dataset(
     started = time.perf_counter()
     log.info("Import {}: started from {}", dataset_id, source)
 
-    with sources.fetch(command.source) as csv:
+    # The adapters' progress lines carry the dataset id too.
+    fetched = sources.fetch(command.source)
+    with logger.contextualize(dataset_id=dataset_id), fetched as csv:
         size_bytes, encoding = csv.size_bytes, csv.encoding
         log.debug("Import {}: fetched {} bytes in {}", dataset_id, size_bytes, encoding)
         profile = store.load(dataset_id, csv)
 
-    elapsed_ms = round((time.perf_counter() - started) * 1000)
+    elapsed_s = time.perf_counter() - started
     log.info(
-        "Import {}: {} rows loaded, {} rejected, {} columns, in {} ms",
+        "Import {}: {} rows loaded, {} rejected, {} columns, {:.1f} MB, "
+        "in {:.1f} s ({:,.0f} rows/s)",
         dataset_id,
         profile.rows,
         profile.rejected_rows,
         len(profile.columns),
-        elapsed_ms,
+        size_bytes / BYTES_PER_MB,
+        elapsed_s,
+        profile.rows / max(elapsed_s, 1e-6),
     )
     return DatasetImported(
         dataset_id=dataset_id,

@@ -16,9 +16,11 @@ from urllib.request import url2pathname
 from shared_kernel.errors import PermanentError
 
 from context_data.config import DataSettings
-from context_data.downloads import check_size, download
+from context_data.downloads import download
+from context_data.limits import check_size
 from context_data.locations import is_url, redacted
 from context_data.ports import LocalCsv
+from context_data.progress import DEFAULT_EVERY_S
 from context_data.transcoding import to_utf8
 
 
@@ -30,13 +32,23 @@ class FileAndHttpSources:
     """Fetches CSV sources from local paths, ``file://`` and http(s) URLs.
 
     Local paths are read on the machine of the consumer that runs the import;
-    ``sample:<name>`` names a small dataset shipped with this package.
+    ``sample:<name>`` names a small dataset shipped with this package. A file
+    over ``max_file_bytes``, as fetched or once in UTF-8, is refused; long
+    downloads and transcodings log their progress every ``progress_every_s``.
     """
 
-    def __init__(self, *, work_dir: Path, max_file_bytes: int, timeout_s: float):
+    def __init__(
+        self,
+        *,
+        work_dir: Path,
+        max_file_bytes: int,
+        timeout_s: float,
+        progress_every_s: float = DEFAULT_EVERY_S,
+    ):
         self._work_dir = work_dir
         self._max_file_bytes = max_file_bytes
         self._timeout_s = timeout_s
+        self._progress_every_s = progress_every_s
 
     @classmethod
     def from_settings(cls, settings: DataSettings) -> "FileAndHttpSources":
@@ -61,22 +73,32 @@ class FileAndHttpSources:
         with tempfile.TemporaryDirectory(dir=self._work_dir, prefix="fetch-") as tmp:
             work_dir = Path(tmp)
             shown = redacted(source)
-            if urlsplit(source).scheme.lower() in ("http", "https"):
-                raw = work_dir / "download"
-                download(
-                    source,
-                    raw,
-                    shown=shown,
-                    timeout_s=self._timeout_s,
-                    max_file_bytes=self._max_file_bytes,
-                )
-            else:
-                raw = self._local_file(source, shown=shown)
+            raw = self._raw_file(source, work_dir, shown=shown)
             size_bytes = raw.stat().st_size
-            path, encoding = to_utf8(raw, work_dir, source=shown)
+            path, encoding = to_utf8(
+                raw,
+                work_dir,
+                source=shown,
+                max_file_bytes=self._max_file_bytes,
+                progress_every_s=self._progress_every_s,
+            )
             yield LocalCsv(
                 path=path, source=shown, encoding=encoding, size_bytes=size_bytes
             )
+
+    def _raw_file(self, source: str, work_dir: Path, *, shown: str) -> Path:
+        if urlsplit(source).scheme.lower() not in ("http", "https"):
+            return self._local_file(source, shown=shown)
+        raw = work_dir / "download"
+        download(
+            source,
+            raw,
+            shown=shown,
+            timeout_s=self._timeout_s,
+            max_file_bytes=self._max_file_bytes,
+            progress_every_s=self._progress_every_s,
+        )
+        return raw
 
     def _local_file(self, source: str, *, shown: str) -> Path:
         if source.startswith(SAMPLE_PREFIX):
@@ -97,11 +119,8 @@ class FileAndHttpSources:
                 f"{shown} cannot be read by the data consumer; allow its user "
                 f"to read the file"
             )
-        self._check_size(size_bytes, shown)
-        return path
-
-    def _check_size(self, size_bytes: int, shown: str) -> None:
         check_size(size_bytes, max_file_bytes=self._max_file_bytes, shown=shown)
+        return path
 
 
 def _sample(source: str) -> Path:

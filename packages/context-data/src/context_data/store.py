@@ -17,9 +17,11 @@ import duckdb
 from shared_kernel.contracts import DatasetProfile
 from shared_kernel.errors import PermanentError
 
+from context_data.load_progress import LoadProgress
 from context_data.loading import load_csv
 from context_data.ports import LocalCsv
 from context_data.profiling import profile_table
+from context_data.progress import DEFAULT_EVERY_S
 
 _DATASET_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 
@@ -29,11 +31,26 @@ class DuckDbStore:
 
     ``rows`` holds the rows that matched the header; ``rejects`` holds the
     others, with their line number in the file, the reason and the raw line.
+    DuckDB keeps to ``memory_limit_mb`` and spills to disk past it, so memory
+    does not grow with the size of the file. A long load logs its progress
+    every ``progress_every_s``.
     """
 
-    def __init__(self, data_dir: Path, *, memory_limit_mb: int = 256, threads: int = 2):
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        memory_limit_mb: int = 256,
+        threads: int = 2,
+        progress_every_s: float = DEFAULT_EVERY_S,
+    ):
         self._datasets_dir = data_dir / "datasets"
+        # Known limit: a load or profile that outgrows memory_limit_mb fails
+        # with duckdb.OutOfMemoryException and is retried in vain; the consumer
+        # keeps the default (fix: a DATA_MEMORY_LIMIT_MB setting, and a
+        # PermanentError that names it).
         self._config = {"memory_limit": f"{memory_limit_mb}MB", "threads": threads}
+        self._progress_every_s = progress_every_s
 
     def path_of(self, dataset_id: str) -> Path:
         """Return the file of dataset ``dataset_id`` (it may not exist yet).
@@ -69,17 +86,20 @@ class DuckDbStore:
 
     def _build(self, path: Path, csv: LocalCsv) -> DatasetProfile:
         with duckdb.connect(path, config=self._config) as con:
-            # DuckDB draws a progress bar on stdout for long queries: not in logs.
-            con.execute("SET enable_progress_bar = false")
-            try:
-                load_csv(con, csv)
-            except (duckdb.InvalidInputException, duckdb.ConversionException) as error:
-                raise PermanentError(
-                    f"{csv.source} could not be read as a CSV file "
-                    f"({_reason(error)}); save it as CSV with a header row and "
-                    f"one delimiter, then retry"
-                ) from error
-            return profile_table(con)
+            with LoadProgress(con, csv, every_s=self._progress_every_s) as progress:
+                _load(con, csv)
+                progress.profiling()
+                return profile_table(con)
+
+
+def _load(con: duckdb.DuckDBPyConnection, csv: LocalCsv) -> None:
+    try:
+        load_csv(con, csv)
+    except (duckdb.InvalidInputException, duckdb.ConversionException) as error:
+        raise PermanentError(
+            f"{csv.source} could not be read as a CSV file ({_reason(error)}); "
+            f"save it as CSV with a header row and one delimiter, then retry"
+        ) from error
 
 
 def _reason(error: duckdb.Error) -> str:
