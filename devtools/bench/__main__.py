@@ -1,0 +1,5 @@
+"""``python -m devtools.bench``: run the benchmark."""
+
+from devtools.bench.cli import main
+
+main()
