@@ -15,6 +15,7 @@ import redis
 from shared_kernel.contracts import RecordLog, routes_for
 from shared_kernel.idempotency import DONE_PREFIX
 from shared_kernel.queues import QueueNames
+from shared_kernel.storing import wake_channel
 from shared_kernel.tracing import trace_key
 
 BENCH_QUEUE = str(routes_for(RecordLog)[0].queue)
@@ -61,6 +62,8 @@ def prefill(client: redis.Redis, count: int) -> list[dramatiq.Message]:
             )
         pipe.execute()
     client.rpush(queue_key(), *ids)
+    # As the kernel's send does: an idle kernel consumer wakes at once.
+    client.publish(wake_channel(BENCH_QUEUE), count)
     return messages
 
 

@@ -28,7 +28,7 @@ from shared_kernel.errors import (
     TransientError,
 )
 from shared_kernel.logs import configure_logging
-from shared_kernel.messaging import contract_actor, receive, send
+from shared_kernel.messaging import contract_actor, receive, send, send_many
 from shared_kernel.queues import ContextQueues, QueueNames
 from shared_kernel.runner import run_consumer
 from shared_kernel.settings import RedisSettings, Settings
@@ -48,6 +48,7 @@ __all__ = [
     "QueueNames",
     "ContextQueues",
     "send",
+    "send_many",
     "receive",
     "contract_actor",
     "Route",

@@ -17,17 +17,19 @@ from pathlib import Path
 from shared_kernel.broker import NAMESPACE
 from shared_kernel.contracts import ROUTES, DatasetImported, ReportReady
 from shared_kernel.queues import SHARED_QUEUES, ContextQueues
+from shared_kernel.storing import wake_channel
 
 ADMIN, PRODUCER = "admin", "producer"
 # Queues a producer may write: the commands, not another context's events.
 PRODUCER_QUEUES = ("email.welcome", "data.import", "notification", "log")
 # Dramatiq's maintenance uses KEYS; admin-only commands stay out.
 CONSUMER_COMMANDS = "+@all -@admin -@dangerous +keys +info"
-# What a send runs: Dramatiq's enqueue script (ZADD, HSET, RPUSH) and the
-# stats counters; no command that reads or removes a message.
+# What a send runs: the kernel's store script (HSETNX, RPUSH, HINCRBY and a
+# PUBLISH that wakes idle consumers) or Dramatiq's (ZADD, HSET, RPUSH); no
+# command that reads or removes a message.
 PRODUCER_COMMANDS = (
-    "-@all +@connection +evalsha +eval +script|load +zadd +hset +rpush "
-    "+hincrby +expire +pexpire +multi +exec"
+    "-@all +@connection +evalsha +eval +script|load +zadd +hset +hsetnx +rpush "
+    "+hincrby +expire +pexpire +publish +multi +exec"
 )
 
 
@@ -62,6 +64,11 @@ def render(passwords: dict[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _wake_channels(queues) -> list[str]:
+    # Sends publish on these; a context's consumers subscribe to their own.
+    return [f"&{wake_channel(name)}" for q in queues for name in (q, f"{q}.DQ")]
+
+
 def _user(name: str, password: str, keys: str, commands: str) -> str:
     if any(c.isspace() for c in password):
         raise ValueError(f"the password of {name} must not contain spaces")
@@ -91,6 +98,7 @@ def _context_user(context: str, queues, password: str) -> str:
                 f"~platform:done:{route.actor}:*",
                 f"~platform:claim:{route.actor}:*",
             ]
+    keys += _wake_channels([*queues, *targets(context)])
     for queue in targets(context):
         keys += [
             f"%W~{ns}:{queue}",
@@ -113,6 +121,7 @@ def _producer_keys() -> str:
             f"%W~{ns}:{queue}.DQ.msgs",
             f"~platform:stats:{queue}",
         ]
+    keys += _wake_channels(PRODUCER_QUEUES)
     return " ".join(keys)
 
 

@@ -71,6 +71,8 @@ def build_broker(settings: Settings) -> PlatformRedisBroker:
         dead_message_ttl=delivery.dead_letter_ttl_s * 1000,
         enqueue_timeout_s=delivery.enqueue_timeout_s,
         max_message_bytes=MAX_MESSAGE_BYTES,
+        prefetch_hold_s=delivery.prefetch_hold_s,
+        idle_poll_s=delivery.idle_poll_s,
     )
 
 

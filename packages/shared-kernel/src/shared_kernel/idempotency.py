@@ -7,8 +7,13 @@ without running again, and two copies never run at the same time. A claim
 names the worker that holds it; when that worker's heartbeat is stale (it
 crashed), another worker takes the claim over at once instead of waiting for
 it to expire.
+
+On the kernel's broker, a consumer claims the keys of a whole fetched batch in
+one round trip (:meth:`Idempotency.claim_prefetched`), and the release is
+stored with the message's acknowledgement (see ``shared_kernel.settlement``).
 """
 
+import json
 import threading
 import time
 from collections import Counter
@@ -36,7 +41,10 @@ class IdempotencyUnavailable(MiddlewareError):
 # and "1" when this worker is not running the key itself right now.
 # An owner is "<worker id>/<redis message id>": one delivery of one message.
 # Returns 0 when the key is done, 1 when claimed, 2 when a live worker holds it.
+# A claiming worker is alive: it beats first, so that its claims count as live
+# even before its first upkeep pass.
 _CLAIM = """
+redis.call('ZADD', KEYS[3], ARGV[3], string.match(ARGV[1], '^[^/]*'))
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 local holder = redis.call('GET', KEYS[2])
 if holder and holder ~= ARGV[1] then
@@ -48,6 +56,34 @@ if holder and holder ~= ARGV[1] then
 end
 redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
 return 1
+"""
+
+# KEYS[1]: heartbeats. ARGV: now_ms, heartbeat_ms, then a JSON list of claims,
+# each [done, claim, owner, claim_ms, not_ours_now]: _CLAIM for each, in order.
+_CLAIM_MANY = """
+local now, timeout = tonumber(ARGV[1]), tonumber(ARGV[2])
+local claims = cjson.decode(ARGV[3])
+local states = {}
+if #claims == 0 then return states end
+redis.call('ZADD', KEYS[1], now, string.match(claims[1][3], '^[^/]*'))
+for i, c in ipairs(claims) do
+  local state = 1
+  if redis.call('EXISTS', c[1]) == 1 then
+    state = 0
+  else
+    local holder = redis.call('GET', c[2])
+    if holder and holder ~= c[3] then
+      local worker = string.match(holder, '^[^/]*')
+      local mine = worker == string.match(c[3], '^[^/]*')
+      local beat = redis.call('ZSCORE', KEYS[1], worker)
+      local alive = beat and tonumber(beat) > now - timeout
+      if alive and not (mine and c[5] == 1) then state = 2 end
+    end
+    if state == 1 then redis.call('SET', c[2], c[3], 'PX', c[4]) end
+  end
+  states[i] = state
+end
+return states
 """
 
 # KEYS: done, claim. ARGV: owner, ttl_s, mark_done (1 or 0).
@@ -72,15 +108,79 @@ class Idempotency(dramatiq.Middleware):
 
     def __init__(self, *, ttl_s: int = DEFAULT_TTL_S) -> None:
         self.ttl_s = ttl_s
-        self._scripts: dict[int, tuple] = {}
+        self._scripts: dict = {}
         self._claimed = threading.local()
         # How many threads of this process are claiming or running each key.
         self._running: Counter[str] = Counter()
         self._running_lock = threading.Lock()
         self._stripes = [threading.Lock() for _ in range(64)]
+        # Claims made when a batch was fetched: redis message id -> state.
+        self._prefetched: dict[str, int] = {}
+
+    def claim_prefetched(self, broker, messages) -> None:
+        """Claim the keys of fetched ``messages`` in one round trip.
+
+        Where Redis cannot be asked now, each message claims its key when it
+        is about to run, as without prefetching.
+        """
+        claims = []
+        for message in messages:
+            if message.actor_name not in broker.actors:
+                continue  # Dramatiq dead-letters it without running anything
+            claim = _keys(message)[1]
+            with self._running_lock:
+                ours_already = self._running[claim] > 0
+                self._running[claim] += 1
+            claims.append((message, claim, ours_already))
+        if not claims:
+            return
+        batch = [
+            [*_keys(message), _owner(broker, message), _claim_ms(broker, message),
+             int(not ours_already)]
+            for message, _, ours_already in claims
+        ]
+        try:
+            states = self._claim_many(broker.client)(
+                keys=[f"{broker.namespace}:__heartbeats__"],
+                args=[_now_ms(), broker.heartbeat_timeout, json.dumps(batch)],
+            )
+        except (redis.ConnectionError, redis.TimeoutError):
+            for _, claim, _ in claims:
+                self._forget(claim)
+            return
+        for (message, claim, _), state in zip(claims, states):
+            if state != CLAIMED:
+                self._forget(claim)
+            self._prefetched[message.options["redis_message_id"]] = state
+
+    def release_prefetched(self, broker, messages) -> None:
+        """Free the claims of fetched ``messages`` that go back unrun."""
+        claims = []
+        for message in messages:
+            state = self._prefetched.pop(message.options["redis_message_id"], None)
+            if state == CLAIMED:
+                claims.append((message, _keys(message)))
+        if not claims:
+            return
+        _, release = self._scripts_for(broker.client)
+        try:
+            with broker.client.pipeline(transaction=False) as pipe:
+                for message, keys in claims:
+                    args = [_owner(broker, message), self.ttl_s, "0"]
+                    release(keys=list(keys), args=args, client=pipe)
+                pipe.execute()
+        except (redis.ConnectionError, redis.TimeoutError):
+            pass  # they lapse once this worker's heartbeat stops
+        finally:
+            for _, (_, claim) in claims:
+                self._forget(claim)
 
     def before_process_message(self, broker, message) -> None:
         if not hasattr(broker, "client"):
+            return
+        state = self._prefetched.pop(message.options.get("redis_message_id"), None)
+        if state is not None:
+            self._act_on(broker, message, state)
             return
         claim = _keys(message)[1]
         # Deliveries of one key in this process claim one after the other, so
@@ -96,6 +196,9 @@ class Idempotency(dramatiq.Middleware):
                 raise
         if state != CLAIMED:
             self._forget(claim)
+        self._act_on(broker, message, state)
+
+    def _act_on(self, broker, message, state: int) -> None:
         if state == DONE:
             logger.info(
                 "Already done under idempotency key {}; not repeating it",
@@ -112,11 +215,27 @@ class Idempotency(dramatiq.Middleware):
             return
         self._claimed.message_id = None
         done, claim = _keys(message)
+        settlements = getattr(broker, "settlements", None)
+        if settlements is not None:
+            # Stored with the acknowledgement; only once it is stored may
+            # another delivery in this process take the key over.
+            owner, mark_done = _owner(broker, message), int(exception is None)
+            settlements.stage(
+                "D", done, claim, owner, self.ttl_s, mark_done,
+                then=lambda: self._forget(claim),
+            )
+            return
         try:
             self._release(broker, message, done, claim, exception is None)
         finally:
             # Only now may another delivery in this process take the key over.
             self._forget(claim)
+
+    def after_skip_message(self, broker, message) -> None:
+        # Skipped by a middleware that runs before this one: the claim made
+        # at fetch time is still held, and nothing will run under it.
+        if message.options.get("redis_message_id") in self._prefetched:
+            self.release_prefetched(broker, [message])
 
     def _release(self, broker, message, done: str, claim: str, ok: bool) -> None:
         _, release = self._scripts_for(broker.client)
@@ -154,21 +273,12 @@ class Idempotency(dramatiq.Middleware):
         Only ``MiddlewareError`` escapes a ``before_process_message`` hook;
         anything else is logged and the actor runs anyway, unprotected.
         """
-        done, claim = _keys(message)
         claim_script, _ = self._scripts_for(broker.client)
+        keys, args = self._claim_call(broker, message, ours_already)
         deadline = time.monotonic() + getattr(broker, "enqueue_timeout_s", 0)
         while True:
             try:
-                return claim_script(
-                    keys=[done, claim, f"{broker.namespace}:__heartbeats__"],
-                    args=[
-                        _owner(broker, message),
-                        _claim_ms(broker, message),
-                        _now_ms(),
-                        broker.heartbeat_timeout,
-                        "0" if ours_already else "1",
-                    ],
-                )
+                return claim_script(keys=keys, args=args)
             except (redis.ConnectionError, redis.TimeoutError) as error:
                 if time.monotonic() >= deadline:
                     raise IdempotencyUnavailable(
@@ -176,6 +286,19 @@ class Idempotency(dramatiq.Middleware):
                         f"{error}"
                     ) from error
                 time.sleep(0.5)
+
+    @staticmethod
+    def _claim_call(broker, message, ours_already: bool) -> tuple[list, list]:
+        done, claim = _keys(message)
+        keys = [done, claim, f"{broker.namespace}:__heartbeats__"]
+        args = [
+            _owner(broker, message),
+            _claim_ms(broker, message),
+            _now_ms(),
+            broker.heartbeat_timeout,
+            "0" if ours_already else "1",
+        ]
+        return keys, args
 
     def _defer(self, broker, message) -> None:
         deferrals = message.options.get("deferrals", 0) + 1
@@ -194,6 +317,14 @@ class Idempotency(dramatiq.Middleware):
             raise IdempotencyUnavailable(
                 f"could not defer {message.message_id}: {error}"
             ) from error
+
+    def _claim_many(self, client: redis.Redis):
+        script = self._scripts.get((id(client), "many"))
+        if script is None:
+            script = self._scripts[id(client), "many"] = client.register_script(
+                _CLAIM_MANY
+            )
+        return script
 
     def _scripts_for(self, client: redis.Redis) -> tuple:
         scripts = self._scripts.get(id(client))

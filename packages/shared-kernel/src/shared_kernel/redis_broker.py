@@ -1,5 +1,7 @@
 """Dramatiq's Redis broker, with the delivery gaps of the stock one closed.
 
+Its consumers are :class:`~shared_kernel.redis_consumer.PlatformConsumer`.
+
 - A send retries a lost connection with backoff for a bounded time, then
   fails with :class:`BrokerUnavailable`; it never reports a message it did not
   store.
@@ -14,33 +16,46 @@
   id of its acknowledgement set that this process no longer holds.
 - :meth:`PlatformRedisBroker.release` returns everything still held, so a
   stopped consumer leaves nothing in its acknowledgement sets.
+- A send is one script call that also counts it and wakes idle consumers
+  (see :mod:`shared_kernel.storing`); :meth:`PlatformRedisBroker.enqueue_many`
+  stores whole batches in one call each.
 """
 
+import json
 import threading
 import time
+import weakref
 from collections import defaultdict
+from collections.abc import Iterable
 
 import dramatiq
 import redis
-from dramatiq.broker import MessageProxy
-from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
-from dramatiq.common import compute_backoff, current_millis, dq_name
-from dramatiq.errors import ConnectionClosed, DecodeError
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.common import current_millis, dq_name
+from dramatiq.encoder import JSONEncoder
+from dramatiq.errors import ConnectionClosed
+from dramatiq.message import get_encoder
 from loguru import logger
 
 from shared_kernel.deadletters import record_reason
-from shared_kernel.errors import PlatformError
+from shared_kernel.errors import ContractError, PlatformError
+from shared_kernel.hooks import CachedHooks
+from shared_kernel.ids import new_id
 from shared_kernel.outage import OutageLog
+from shared_kernel.redis_consumer import PlatformConsumer
+from shared_kernel.settlement import Settlements
+from shared_kernel.storing import MessageStore, wake_channel
+from shared_kernel.wake import WakeListener
 
 REDIS_ERRORS = (redis.ConnectionError, redis.TimeoutError)
-MAX_PREFETCH = 1000
+MAX_BATCH = 1000
 
-# KEYS[1]: namespace. ARGV: queue, worker id, now in ms, how many to fetch.
-# Like Dramatiq's fetch, but it returns each id beside its payload.
+# KEYS[1]: namespace. ARGV: queue, worker id, how many to fetch. Like
+# Dramatiq's fetch, but it returns each id beside its payload; the upkeep
+# thread beats the heartbeat, so a fetch does not.
 _FETCH = """
 local namespace, queue, worker = KEYS[1], ARGV[1], ARGV[2]
-redis.call("zadd", namespace .. ":__heartbeats__", ARGV[3], worker)
-local ids = redis.call("lpop", namespace .. ":" .. queue, ARGV[4])
+local ids = redis.call("lpop", namespace .. ":" .. queue, ARGV[3])
 if not ids then return {} end
 redis.call("sadd", namespace .. ":__acks__." .. worker .. "." .. queue, unpack(ids))
 local payloads = redis.call("hmget", namespace .. ":" .. queue .. ".msgs", unpack(ids))
@@ -54,34 +69,67 @@ return out
 
 
 class BrokerUnavailable(PlatformError, ConnectionClosed):
-    """Raised when Redis stayed unreachable for the whole send timeout."""
+    """Raised when Redis stayed unreachable for the whole send timeout.
 
-    def __init__(self, message: str) -> None:
+    ``stored`` holds the messages of a bulk send that were stored before.
+    """
+
+    def __init__(self, message: str, *, stored: list | None = None) -> None:
         PlatformError.__init__(self, message)
         self.message = message
+        self.stored = stored or []
 
 
-class PlatformRedisBroker(RedisBroker):
+class MessageTooLarge(ContractError):
+    """Raised when an encoded message is over the broker's size limit."""
+
+
+class PlatformRedisBroker(CachedHooks, RedisBroker):
     """A ``RedisBroker`` that keeps every accepted message, whatever fails.
 
     Args:
         address: Where Redis is, without credentials, for log lines.
         enqueue_timeout_s: How long a send retries a lost connection.
-        max_message_bytes: Larger payloads found in a queue are dead-lettered.
+        max_message_bytes: Larger messages are refused when sent, and
+            dead-lettered when found in a queue.
+        prefetch_hold_s: How long a fetched message may wait for a thread
+            before it goes back to its queue.
+        idle_poll_s: How often an idle consumer looks for messages that
+            came without a wake notice.
         **options: Passed to ``RedisBroker``.
     """
 
-    def __init__(self, *, address: str, enqueue_timeout_s: float,
-                 max_message_bytes: int, **options) -> None:
+    counts_sends = True  # the store script counts each send (see QueueStats)
+
+    def __init__(
+        self,
+        *,
+        address: str,
+        enqueue_timeout_s: float,
+        max_message_bytes: int,
+        prefetch_hold_s: float = 2.0,
+        idle_poll_s: float = 5.0,
+        **options,
+    ) -> None:
         super().__init__(**options)
         self.address = address
         self.enqueue_timeout_s = enqueue_timeout_s
         self.max_message_bytes = max_message_bytes
+        self.prefetch_hold_s = prefetch_hold_s
+        self.idle_poll_s = idle_poll_s
         self.outage = OutageLog(address)
         self.fetch_script = self.client.register_script(_FETCH)
+        self.messages = MessageStore(self.client, namespace=self.namespace)
+        self.settlements = Settlements(self)
+        self.work_queue = None
+        self.worker_threads: int | None = None
+        self._consumer_threads: dict[str, object] = {}
+        self._thread_took_work = threading.Event()
+        self._listeners: weakref.WeakSet[WakeListener] = weakref.WeakSet()
         self._held: dict[str, set[str]] = defaultdict(set)
         self._held_lock = threading.Lock()
         self._suspects: dict[str, set[str]] = {}
+        self.add_middleware(_WorkerLink())
 
     @property
     def consumer_class(self):
@@ -91,13 +139,84 @@ class PlatformRedisBroker(RedisBroker):
         """Store ``message``, retrying a lost connection until the timeout.
 
         Raises:
+            MessageTooLarge: When the encoded message is over the size limit.
             BrokerUnavailable: When Redis did not answer within the timeout;
                 the message was not stored.
         """
+        queue_name, options = message.queue_name, {"redis_message_id": new_id()}
+        if delay is not None:
+            queue_name = dq_name(queue_name)
+            options["eta"] = current_millis() + delay
+        message = message.copy(queue_name=queue_name, options=options)
+        self.emit_before("enqueue", message, delay)
+        entry = (options["redis_message_id"], self.encoded(message))
+        what = f"message {message.message_id} was not stored"
+        self._store(queue_name, [entry], counter=_counter(message), what=what)
+        self.emit_after("enqueue", message, delay)
+        return message
+
+    def enqueue_many(
+        self, messages: Iterable[dramatiq.Message], *, batch_size: int = MAX_BATCH
+    ) -> list[dramatiq.Message]:
+        """Store ``messages`` in batches of ``batch_size``, one call each.
+
+        Each batch is stored whole or not at all; Dramatiq workers consume
+        the messages as any others. Each message gets its Redis id in its
+        options, as :meth:`enqueue` gives it to its copy.
+
+        Raises:
+            MessageTooLarge: When a message is over the size limit; the
+                batches before it were stored.
+            BrokerUnavailable: When Redis stayed unreachable; its ``stored``
+                holds the messages stored before.
+        """
+        messages = list(messages)
+        stored: list[dramatiq.Message] = []
+        for queue_name, group in _by_queue(messages).items():
+            for start in range(0, len(group), batch_size):
+                batch = group[start : start + batch_size]
+                for message in batch:
+                    message.options["redis_message_id"] = new_id()
+                self._store_batch(queue_name, batch, stored, len(messages))
+        return stored
+
+    def _store_batch(self, queue_name, batch, stored, total: int) -> None:
+        for message in batch:
+            self.emit_before("enqueue", message, None)
+        entries = [(m.options["redis_message_id"], self.encoded(m)) for m in batch]
+        what = (
+            f"{len(stored)} of {total} messages were stored and the rest were "
+            "not; send those again later"
+        )
+        try:
+            self._store(queue_name, entries, counter="sent", what=what)
+        except BrokerUnavailable as error:
+            raise BrokerUnavailable(error.message, stored=list(stored)) from error
+        for message in batch:
+            self.emit_after("enqueue", message, None)
+        stored += batch
+
+    def encoded(self, message: dramatiq.Message) -> bytes:
+        """Encode ``message``, refusing it when it is over the size limit.
+
+        Raises:
+            MessageTooLarge: When the encoded message is too large.
+        """
+        data = _encode(message)
+        if len(data) > self.max_message_bytes:
+            raise MessageTooLarge(
+                f"a message for {message.actor_name} of {len(data)} bytes is over "
+                f"the {self.max_message_bytes} byte limit; send a reference to the "
+                "data instead"
+            )
+        return data
+
+    def _store(self, queue_name: str, entries, *, counter: str, what: str) -> None:
+        # Retrying is safe: the script skips ids it stored already.
         deadline = time.monotonic() + self.enqueue_timeout_s
         for attempt in range(1_000_000):
             try:
-                sent = super().enqueue(message, delay=delay)
+                self.messages.store(queue_name, entries, counter=counter)
             except redis.AuthenticationError:
                 raise  # a wrong password is no outage: waiting cannot fix it
             except REDIS_ERRORS as error:
@@ -105,18 +224,60 @@ class PlatformRedisBroker(RedisBroker):
                 if time.monotonic() >= deadline:
                     raise BrokerUnavailable(
                         f"Redis at {self.address} stayed unreachable for "
-                        f"{self.enqueue_timeout_s:g} s; message {message.message_id} "
-                        "was not stored, send it again later"
+                        f"{self.enqueue_timeout_s:g} s; {what}"
                     ) from error
                 time.sleep(min(0.1 * 2**attempt, 2.0))
             else:
                 self.outage.succeeded()
-                return sent
+                return
 
-    def hold(self, queue: str, redis_id: str) -> None:
-        """Note that this process took ``redis_id`` from ``queue``."""
+    def listener(self, queue_name: str) -> WakeListener:
+        """Return a new wake listener for a consumer of ``queue_name``."""
+        listener = WakeListener(self.client, queue_name)
+        self._listeners.add(listener)
+        return listener
+
+    def stop_waiting(self) -> None:
+        """End every consumer's wait: the worker is stopping."""
+        for listener in self._listeners:
+            listener.interrupt()
+
+    def wake_others(self, queue_name: str, count: int) -> None:
+        """Tell idle consumers that ``count`` messages came back to a queue."""
+        try:
+            self.client.publish(wake_channel(queue_name), count)
+        except redis.RedisError:
+            pass  # they find the messages at their next poll
+
+    def workers_busy(self) -> bool:
+        """Whether as many messages wait for a thread as there are threads."""
+        work_queue = self.work_queue
+        return work_queue is not None and work_queue.qsize() >= self.worker_threads
+
+    def wait_for_a_free_thread(self, timeout_s: float) -> None:
+        """Wait until a worker thread takes a message, or ``timeout_s``."""
+        self._thread_took_work.clear()
+        if self.workers_busy():
+            self._thread_took_work.wait(timeout_s)
+
+    def next_eta_ms(self, queue_name: str) -> int | None:
+        """Return when the first delayed message of ``queue_name`` is due."""
+        thread = self._consumer_threads.get(queue_name)
+        waiting = getattr(getattr(thread, "delay_queue", None), "queue", None)
+        return waiting[0].priority if waiting else None
+
+    def prefetch_hooks(self) -> list[tuple]:
+        """Return the (claim, release) hooks of middleware that claims keys."""
+        return [
+            (middleware.claim_prefetched, middleware.release_prefetched)
+            for middleware in self.middleware
+            if hasattr(middleware, "claim_prefetched")
+        ]
+
+    def hold(self, queue: str, *redis_ids: str) -> None:
+        """Note that this process took ``redis_ids`` from ``queue``."""
         with self._held_lock:
-            self._held[queue].add(redis_id)
+            self._held[queue].update(redis_ids)
 
     def settle(self, queue: str, redis_ids) -> None:
         """Note that this process no longer holds ``redis_ids`` of ``queue``."""
@@ -193,119 +354,48 @@ class PlatformRedisBroker(RedisBroker):
         logger.error("Message {} on {} dead-lettered: {}", redis_id, queue, reason)
 
 
-class PlatformConsumer(_RedisConsumer):
-    """Fetches ids with payloads, and dead-letters payloads it cannot decode."""
+class _WorkerLink(dramatiq.Middleware):
+    """Tell the broker about the worker, which its consumers pace themselves by."""
 
-    def __init__(self, broker: PlatformRedisBroker, queue_name, prefetch, timeout):
-        super().__init__(broker, queue_name, min(prefetch, MAX_PREFETCH), timeout)
-        self._needs_sweep = True
+    def before_worker_boot(self, broker, worker) -> None:
+        broker.work_queue = worker.work_queue
+        broker.worker_threads = worker.worker_threads
 
-    # An id stays held until Redis confirmed its ack, nack or requeue, so a
-    # consumer restarted meanwhile does not requeue it as an orphan.
-    def ack(self, message) -> None:
-        self._guard(super().ack, message)
-        self.broker.settle(self.queue_name, [message.options["redis_message_id"]])
+    def after_consumer_thread_boot(self, broker, thread) -> None:
+        broker._consumer_threads[thread.queue_name] = thread
 
-    def nack(self, message) -> None:
-        self._guard(super().nack, message)
-        self.broker.settle(self.queue_name, [message.options["redis_message_id"]])
+    def before_process_message(self, broker, message) -> None:
+        broker._thread_took_work.set()
 
-    def requeue(self, messages) -> None:
-        messages = list(messages)
-        if not messages:
-            return
-        self._guard(super().requeue, messages)
-        ids = [message.options["redis_message_id"] for message in messages]
-        self.broker.settle(self.queue_name, ids)
-
-    def __next__(self):
-        try:
-            if self._needs_sweep:
-                self.broker.requeue_orphans(self.queue_name)
-                self._needs_sweep = False
-            return self._next_message()
-        except REDIS_ERRORS as error:
-            self.broker.outage.failed(error)
-            raise ConnectionClosed(error) from None
-
-    def _next_message(self) -> MessageProxy | None:
-        while True:
-            if self.message_cache:
-                redis_id, data = self.message_cache.pop(0)
-                message = self._decode(redis_id, data)
-                if message is None:
-                    continue
-                self.misses = 0
-                self.queued_message_ids.add(message.message_id)
-                return MessageProxy(message)
-
-            if self.outstanding_message_count < self.prefetch:
-                self.message_cache = self._fetch(
-                    self.prefetch - self.outstanding_message_count
-                )
-            if not self.message_cache:
-                self.misses, backoff_ms = compute_backoff(
-                    self.misses, max_backoff=self.timeout
-                )
-                time.sleep(backoff_ms / 1000)
-                return None
-
-    def _fetch(self, count: int) -> list[tuple[str, bytes | None]]:
-        broker = self.broker
-        flat = broker.fetch_script(
-            keys=[broker.namespace],
-            args=[self.queue_name, broker.broker_id, current_millis(), count],
-        )
-        broker.outage.succeeded()
-        pairs = [(flat[i].decode(), flat[i + 1]) for i in range(0, len(flat), 2)]
-        for redis_id, _ in pairs:
-            broker.hold(self.queue_name, redis_id)
-        return pairs
-
-    def _decode(self, redis_id: str, data: bytes | None) -> dramatiq.Message | None:
-        broker = self.broker
-        if data is None:
-            broker.settle(self.queue_name, [redis_id])
-            broker.client.srem(broker.acks_key(self.queue_name), redis_id)
-            logger.warning("Message {} on {} has no payload; dropped its id",
-                           redis_id, self.queue_name)
-            return None
-        reason = _fault(data, broker.max_message_bytes)
-        message = None
-        if reason is None:
-            try:
-                message = dramatiq.Message.decode(data)
-                reason = _shape_fault(message)
-            except DecodeError as error:
-                reason = f"payload is not a Dramatiq message: {error.error!r:.200}"
-        if reason is not None:
-            broker.settle(self.queue_name, [redis_id])
-            broker.dead_letter(self.queue_name, redis_id, reason)
-            return None
-        message.options["redis_message_id"] = redis_id
-        return message
-
-    def _guard(self, call, argument) -> None:
-        try:
-            call(argument)
-        except REDIS_ERRORS as error:
-            self.broker.outage.failed(error)
-            raise ConnectionClosed(error) from None
-        except ConnectionClosed as error:
-            self.broker.outage.failed(error)
-            raise
-        self.broker.outage.succeeded()
+    def before_worker_shutdown(self, broker, worker) -> None:
+        # Workers drain first; what a consumer fetched now would only wait.
+        broker.stop_waiting()
 
 
-def _fault(data: bytes, max_bytes: int) -> str | None:
-    if len(data) > max_bytes:
-        return f"payload of {len(data)} bytes is over the {max_bytes} byte limit"
-    return None
+def _encode(message: dramatiq.Message) -> bytes:
+    # Dramatiq's own encoding, without the generic field walk, where the
+    # process uses Dramatiq's default JSON encoder.
+    if type(get_encoder()) is not JSONEncoder:
+        return message.encode()
+    fields = {
+        "queue_name": message.queue_name,
+        "actor_name": message.actor_name,
+        "args": message.args,
+        "kwargs": message.kwargs,
+        "options": message.options,
+        "message_id": message.message_id,
+        "message_timestamp": message.message_timestamp,
+    }
+    return json.dumps(fields, separators=(",", ":")).encode("utf-8")
 
 
-def _shape_fault(message: dramatiq.Message) -> str | None:
-    if not isinstance(message.actor_name, str) or not message.actor_name:
-        return "payload has no actor_name"
-    if not isinstance(message.options, dict) or not isinstance(message.kwargs, dict):
-        return "payload's options and kwargs must be JSON objects"
-    return None
+def _counter(message: dramatiq.Message) -> str:
+    again = message.options.get("retries") or message.options.get("deferrals")
+    return "retried" if again else "sent"
+
+
+def _by_queue(messages: list[dramatiq.Message]) -> dict[str, list[dramatiq.Message]]:
+    groups: dict[str, list[dramatiq.Message]] = defaultdict(list)
+    for message in messages:
+        groups[message.queue_name].append(message)
+    return groups

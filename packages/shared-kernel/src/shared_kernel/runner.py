@@ -137,8 +137,8 @@ def _serve(context: str, setup: Setup, options: ConsumerOptions) -> int:
             return 0
         _check_actors(broker, context)
 
-        worker = Worker(
-            broker, queues=set(queues_for(context)), worker_threads=options.threads
+        worker = build_worker(
+            broker, queues_for(context), threads=options.threads, settings=settings
         )
         worker.start()
         logger.info(
@@ -163,6 +163,17 @@ def _serve(context: str, setup: Setup, options: ConsumerOptions) -> int:
             _exit_now()
         broker.close()
         return 0
+
+
+def build_worker(
+    broker: PlatformRedisBroker, queues, *, threads: int, settings: Settings
+) -> Worker:
+    """Return the (not yet started) Dramatiq worker of a consumer process."""
+    worker = Worker(broker, queues=set(queues), worker_threads=threads)
+    # The consumers return what their threads do not start in time, so a
+    # large window keeps the threads busy without keeping messages back.
+    worker.queue_prefetch = settings.delivery.prefetch
+    return worker
 
 
 def _exit_now() -> None:

@@ -64,7 +64,11 @@ class DeliverySettings:
     """How hard the platform works to deliver every message once.
 
     A consumer killed mid-task has its messages back in their queues within
-    ``heartbeat_timeout_s + upkeep_interval_s``.
+    ``heartbeat_timeout_s + upkeep_interval_s``. A consumer fetches up to
+    ``prefetch`` messages of a queue at once, but returns those its threads
+    have not started within ``prefetch_hold_s``, so a slow consumer keeps no
+    messages from an idle one. An idle consumer is woken by each send, and
+    looks for messages sent by other means every ``idle_poll_s``.
     """
 
     heartbeat_timeout_s: float = 15.0
@@ -72,6 +76,9 @@ class DeliverySettings:
     enqueue_timeout_s: float = 30.0
     idempotency_ttl_s: int = 7 * 24 * 3600
     dead_letter_ttl_s: int = 7 * 24 * 3600
+    prefetch: int = 200
+    prefetch_hold_s: float = 2.0
+    idle_poll_s: float = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,6 +264,9 @@ def _delivery_settings(env: Mapping[str, str]) -> DeliverySettings:
         dead_letter_ttl_s=_integer(
             env, "DEAD_LETTER_TTL_S", 7 * day_s, low=60, high=365 * day_s
         ),
+        prefetch=_integer(env, "CONSUMER_PREFETCH", 200, low=1, high=1000),
+        prefetch_hold_s=_seconds(env, "PREFETCH_HOLD_S", 2.0, low=0.1, high=600.0),
+        idle_poll_s=_seconds(env, "IDLE_POLL_S", 5.0, low=0.1, high=60.0),
     )
 
 

@@ -52,12 +52,24 @@ class QueueStats(dramatiq.Middleware):
     """
 
     def after_enqueue(self, broker, message, delay) -> None:
+        if getattr(broker, "counts_sends", False):
+            return  # counted by the broker's store script, in the same call
         again = message.options.get("retries") or message.options.get("deferrals")
         counter = "retried" if again else "sent"
         self._count(broker, message, counter)
 
     def after_process_message(self, broker, message, *, result=None, exception=None):
-        self._count(broker, message, "processed" if exception is None else "failed")
+        counter = "processed" if exception is None else "failed"
+        settlements = getattr(broker, "settlements", None)
+        if settlements is None:
+            self._count(broker, message, counter)
+            return
+        # Stored with the message's acknowledgement, in one call for many.
+        queue = q_name(message.queue_name)
+        bucket = minute_key(queue, int(time.time() // 60))
+        settlements.stage("C", stats_key(queue), counter, 1)
+        settlements.stage("C", bucket, counter, 1)
+        settlements.stage("E", bucket, MINUTE_BUCKET_TTL_S)
 
     def after_nack(self, broker, message) -> None:
         self._count(broker, message, "dead")

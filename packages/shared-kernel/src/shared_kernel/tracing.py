@@ -59,6 +59,11 @@ class Trace(dramatiq.Middleware):
             else round((time.monotonic() - started) * 1000, 1),
         }
         key = trace_key(correlation_id)
+        settlements = getattr(broker, "settlements", None)
+        if settlements is not None:
+            # Stored with the message's acknowledgement, in one call for many.
+            settlements.stage("T", key, hop, TRACE_TTL_S, MAX_ENTRIES)
+            return
         try:
             with client.pipeline(transaction=False) as pipe:
                 pipe.rpush(key, json.dumps(hop))

@@ -6,11 +6,16 @@ whose threads are all busy sends no heartbeat at all. Each consumer process
 therefore runs one thread that, every ``interval_s``, records its heartbeat and
 runs maintenance on each of its queues: a consumer killed with SIGKILL has its
 messages back in their queues within ``heartbeat timeout + interval_s``.
+
+A pass costs a few commands when no worker is dead: maintenance runs on the
+queues only when a heartbeat is stale, and the expiry of old dead letters
+once a minute, so an idle consumer costs Redis less than a polling one.
 """
 
 import os
 import socket
 import threading
+import time
 
 import dramatiq
 import redis
@@ -21,6 +26,7 @@ from shared_kernel.deadletters import reasons_key
 
 REDIS_ERRORS = (redis.ConnectionError, redis.TimeoutError)
 CONSUMERS_PREFIX = "platform:consumers:"
+EXPIRY_EVERY_S = 60.0
 
 
 def consumer_key(worker_id: str) -> str:
@@ -44,6 +50,7 @@ class Upkeep(dramatiq.Middleware):
         self._thread: threading.Thread | None = None
         self._reported: set[str] = set()
         self._cursors: dict[str, int] = {}
+        self._expired_at = 0.0
 
     def after_worker_boot(self, broker, worker) -> None:
         if not hasattr(broker, "fetch_script"):
@@ -73,36 +80,48 @@ class Upkeep(dramatiq.Middleware):
                 return
 
     def run_once(self, broker, queues: list[str]) -> None:
-        """Beat once and run maintenance on every queue and its delay queue."""
+        """Beat once, and recover dead workers' messages on every queue."""
         now = current_millis()
-        broker.client.zadd(
-            f"{broker.namespace}:__heartbeats__", {broker.broker_id: now}
-        )
         self._register(broker, now, queues)
-        self._report_dead(broker, now, queues)
-        dispatch = broker.scripts["dispatch"]
+        dead = broker.client.zrangebyscore(
+            f"{broker.namespace}:__heartbeats__", 0, now - broker.heartbeat_timeout
+        )
+        expire = time.monotonic() - self._expired_at >= EXPIRY_EVERY_S
+        if dead:
+            self._report_dead(broker, [m.decode() for m in dead], queues)
         for queue in queues:
             for name in (queue, dq_name(queue)):
-                dispatch(
-                    keys=[broker.namespace],
-                    args=[
-                        "qsize",
-                        now,
-                        name,
-                        broker.broker_id,
-                        broker.heartbeat_timeout,
-                        broker.dead_message_ttl,
-                        1,
-                        broker._max_unpack_size(),
-                    ],
-                )
+                if dead or expire:
+                    self._maintain(broker, now, name)
                 broker.sweep_orphans(name)
-            self._prune_reasons(broker, queue)
+            if expire:
+                self._prune_reasons(broker, queue)
+        if expire:
+            self._expired_at = time.monotonic()
+
+    @staticmethod
+    def _maintain(broker, now: int, name: str) -> None:
+        # Dramatiq's maintenance: dead workers' messages back to the queue,
+        # expired dead letters dropped.
+        broker.scripts["dispatch"](
+            keys=[broker.namespace],
+            args=[
+                "qsize",
+                now,
+                name,
+                broker.broker_id,
+                broker.heartbeat_timeout,
+                broker.dead_message_ttl,
+                1,
+                broker._max_unpack_size(),
+            ],
+        )
 
     def _register(self, broker, now: int, queues: list[str]) -> None:
         """Say who this consumer is, for the status and health commands."""
         key = consumer_key(broker.broker_id)
         with broker.client.pipeline(transaction=False) as pipe:
+            pipe.zadd(f"{broker.namespace}:__heartbeats__", {broker.broker_id: now})
             pipe.hset(
                 key,
                 mapping={
@@ -133,11 +152,8 @@ class Upkeep(dramatiq.Middleware):
         if gone:
             broker.client.hdel(key, *gone)
 
-    def _report_dead(self, broker, now: int, queues: list[str]) -> None:
-        dead = broker.client.zrangebyscore(
-            f"{broker.namespace}:__heartbeats__", 0, now - broker.heartbeat_timeout
-        )
-        for worker_id in (member.decode() for member in dead):
+    def _report_dead(self, broker, dead: list[str], queues: list[str]) -> None:
+        for worker_id in dead:
             if worker_id in self._reported:
                 continue
             held = [
@@ -145,7 +161,8 @@ class Upkeep(dramatiq.Middleware):
                 for queue in queues
                 for name in (queue, dq_name(queue))
             ]
-            # Producers beat too, when they send; only a worker holds messages.
+            # Plain Dramatiq producers beat when they send; only a worker
+            # holds messages.
             if broker.client.exists(*held):
                 self._reported.add(worker_id)
                 logger.warning(
