@@ -91,8 +91,9 @@ def test_send_many_refuses_a_batch_size_out_of_range(broker, size):
 def test_a_batch_stored_again_after_a_lost_reply_is_not_doubled(broker, redis_client):
     entries = [(f"id-{i}", b'{"x":1}') for i in range(10)]
     assert broker.messages.store("log", entries, counter="sent") == 10
-    assert broker.messages.store("log", entries, counter="sent") == 0
+    assert broker.messages.store("log", entries, counter="sent", again=True) == 0
     assert redis_client.llen("dramatiq:log") == 10
+    assert read_counters(redis_client, ["log"])["log"]["sent"] == 10
 
 
 def test_an_idle_consumer_is_woken_by_a_send_long_before_its_poll(redis_server,

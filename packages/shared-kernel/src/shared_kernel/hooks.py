@@ -35,6 +35,14 @@ class CachedHooks:
                     exc_info=True,
                 )
 
+    def hooks(self, name: str) -> list:
+        """Return the bound hooks ``name`` of the middleware defining it.
+
+        A caller that calls them itself catches nothing: an error in a hook
+        reaches it.
+        """
+        return self._hooks(name)
+
     def _hooks(self, name: str) -> list:
         # Middleware is only ever added, so its count tells the list is stale.
         cache = self.__dict__.setdefault("_hook_cache", {})

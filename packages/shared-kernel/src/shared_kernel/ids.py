@@ -13,8 +13,23 @@ def new_id() -> str:
     return os.urandom(16).hex()
 
 
+def new_ids(count: int) -> list[str]:
+    """Return ``count`` ids as :func:`new_id` makes them, at once."""
+    h = os.urandom(16 * count).hex()
+    return [h[i : i + 32] for i in range(0, 32 * count, 32)]
+
+
 def new_message_id() -> str:
     """Return a random version-4 UUID string, as Dramatiq's message ids are."""
-    h = os.urandom(16).hex()
+    return _uuid4_text(os.urandom(16).hex())
+
+
+def new_message_ids(count: int) -> list[str]:
+    """Return ``count`` ids as :func:`new_message_id` makes them, at once."""
+    h = os.urandom(16 * count).hex()
+    return [_uuid4_text(h[i : i + 32]) for i in range(0, 32 * count, 32)]
+
+
+def _uuid4_text(h: str) -> str:
     variant = "89ab"[int(h[16], 16) & 3]
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{variant}{h[17:20]}-{h[20:]}"

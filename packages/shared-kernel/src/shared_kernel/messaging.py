@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from shared_kernel.broker import MAX_MESSAGE_BYTES, current_broker
 from shared_kernel.contracts import Contract, Route, routes_for
 from shared_kernel.errors import ContractError, PermanentError
-from shared_kernel.ids import new_id, new_message_id
+from shared_kernel.ids import new_id, new_message_id, new_message_ids
 from shared_kernel.middleware import current_idempotency_key, current_message
 
 C = TypeVar("C", bound=Contract)
@@ -91,16 +91,19 @@ def send_many(
             f"batch_size must be a whole number from 1 to {MAX_BATCH_SIZE}, "
             f"got {batch_size!r}"
         )
+    contracts = list(contracts)
+    ids = iter(new_message_ids(sum(len(routes_for(type(c))) for c in contracts
+                                   if isinstance(c, Contract))))
     messages = []
     for index, contract in enumerate(contracts):
-        messages += _messages_of(contract, index, correlation_id)
+        messages += _messages_of(contract, index, correlation_id, ids)
     if not hasattr(broker, "enqueue_many"):
         return [broker.enqueue(message) for message in messages]
     return broker.enqueue_many(messages, batch_size=batch_size)
 
 
 def _messages_of(
-    contract: Contract, index: int, correlation_id: str | None
+    contract: Contract, index: int, correlation_id: str | None, ids
 ) -> list[dramatiq.Message]:
     if not isinstance(contract, Contract):
         raise ContractError(
@@ -113,7 +116,10 @@ def _messages_of(
         key = f"{current_idempotency_key()}>{contract_type.__name__}#{index}"
     options = _options(key, correlation_id, contract_type)
     payload = contract.model_dump(mode="json")
-    return [_message(route, payload, options) for route in routes_for(contract_type)]
+    return [
+        _message(route, payload, options, message_id=next(ids))
+        for route in routes_for(contract_type)
+    ]
 
 
 def receive(contract_type: type[C], payload: Any) -> C:
@@ -195,14 +201,16 @@ def _options(
     return options
 
 
-def _message(route: Route, payload: dict, options: dict) -> dramatiq.Message:
+def _message(
+    route: Route, payload: dict, options: dict, *, message_id: str | None = None
+) -> dramatiq.Message:
     return dramatiq.Message(
         queue_name=str(route.queue),
         actor_name=route.actor,
         args=(payload,),
         kwargs={},
         options=dict(options),
-        message_id=new_message_id(),
+        message_id=message_id or new_message_id(),
     )
 
 

@@ -38,7 +38,7 @@ RATE_WINDOW_S = 0.5
 
 
 class PlatformConsumer(_RedisConsumer):
-    """Consumes one queue of a :class:`~shared_kernel.redis_broker.PlatformRedisBroker`."""
+    """Consumes one queue of the kernel's ``PlatformRedisBroker``."""
 
     def __init__(self, broker, queue_name, prefetch, timeout):
         super().__init__(broker, queue_name, min(prefetch, MAX_PREFETCH), timeout)
@@ -210,6 +210,8 @@ class _Rate:
     """Messages finished per second, over the last half second or so.
 
     Ticks come from every worker thread; a lost tick only blurs the figure.
+    A pause (an empty queue) keeps the figure of the last busy window, so the
+    first fetch after it is as large as the pace before it.
     """
 
     def __init__(self) -> None:
@@ -221,7 +223,9 @@ class _Rate:
         self._count += 1
         now = time.monotonic()
         span_s = now - self._since
-        if span_s >= RATE_WINDOW_S:
+        if span_s >= 4 * RATE_WINDOW_S:
+            self._count, self._since = 0, now
+        elif span_s >= RATE_WINDOW_S:
             self.per_s = self._count / span_s
             self._count, self._since = 0, now
 
