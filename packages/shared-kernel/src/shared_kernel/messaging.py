@@ -5,8 +5,10 @@ context that handles it. A receiving actor validates the payload against the
 same contract before any domain code runs.
 """
 
+import contextlib
+import gc
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 import dramatiq
@@ -91,15 +93,35 @@ def send_many(
             f"batch_size must be a whole number from 1 to {MAX_BATCH_SIZE}, "
             f"got {batch_size!r}"
         )
-    contracts = list(contracts)
-    ids = iter(new_message_ids(sum(len(routes_for(type(c))) for c in contracts
-                                   if isinstance(c, Contract))))
-    messages = []
-    for index, contract in enumerate(contracts):
-        messages += _messages_of(contract, index, correlation_id, ids)
-    if not hasattr(broker, "enqueue_many"):
-        return [broker.enqueue(message) for message in messages]
-    return broker.enqueue_many(messages, batch_size=batch_size)
+    with _cyclic_gc_paused():
+        contracts = list(contracts)
+        ids = iter(new_message_ids(_message_count(contracts)))
+        messages = []
+        for index, contract in enumerate(contracts):
+            messages += _messages_of(contract, index, correlation_id, ids)
+        if not hasattr(broker, "enqueue_many"):
+            return [broker.enqueue(message) for message in messages]
+        return broker.enqueue_many(messages, batch_size=batch_size)
+
+
+@contextlib.contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    # A bulk send makes a dozen objects per message, none in a cycle, and
+    # keeps them all: the collector would walk the growing heap again and
+    # again for nothing (a quarter of the time of a large send).
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _message_count(contracts: list) -> int:
+    return sum(
+        len(routes_for(type(c))) for c in contracts if isinstance(c, Contract)
+    )
 
 
 def _messages_of(
