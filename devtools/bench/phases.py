@@ -29,13 +29,13 @@ class Plan:
     """How much each phase measures."""
 
     repeat: int = 3
-    sends: int = 2000
-    bulk_sends: int = 10_000
+    sends: int = 5000
+    bulk_sends: int = 50_000
     drain_warmup: int = 100
     drain_batch: int | None = None
-    kernel_hops: int = 25
+    kernel_hops: int = 35
     plain_hops: int = 6
-    pipeline_runs: int = 12
+    pipeline_runs: int = 20
     spacing_s: tuple[float, float] = (1.0, 2.0)
     idle_warmup_s: float = 3.0
     # Three upkeep passes of the kernel's consumer, which come 3 s apart.

@@ -43,20 +43,24 @@ def measure_pipeline(
     broker = build_broker(rig.settings)
     client = rig.client()
     totals, handlers = [], []
+    each: dict[str, list[float]] = {context: [] for context in CONTEXTS}
     with ExitStack() as stack:
         for context in CONTEXTS:
             stack.enter_context(context_consumer(rig, context, threads=THREADS))
         _one_run(rig, broker, client)  # the first run loads DuckDB and matplotlib
         for _ in range(samples):
             time.sleep(random.uniform(*spacing_s))
-            total, in_handlers = _one_run(rig, broker, client)
+            total, in_handlers, took = _one_run(rig, broker, client)
             totals.append(total)
             handlers.append(in_handlers)
+            for context, took_ms in zip(CONTEXTS, took):
+                each[context].append(took_ms)
     broker.close()
     transits = [total - spent for total, spent in zip(totals, handlers)]
-    return _figures(
+    figures = _figures(
         totals, transits, handlers, hop_p50_ms=hop_p50_ms, spacing_s=spacing_s
     )
+    return figures + _handler_figures(each)
 
 
 def _figures(
@@ -91,8 +95,22 @@ def _figures(
     return figures
 
 
-def _one_run(rig: Rig, broker, client: redis.Redis) -> tuple[float, float]:
-    """Run the pipeline once; return its latency and the handlers' part, in ms."""
+def _handler_figures(each: dict[str, list[float]]) -> list[Figure]:
+    """Return the median time each context's handler took."""
+    figures = []
+    for context, actor in zip(CONTEXTS, CHAIN):
+        figure = percentiles(
+            f"pipeline.{context}_handler", each[context], "ms",
+            notes={50: f"the time {actor} ran, in the {context} consumer"},
+        )[0]
+        figures.append(figure)
+    return figures
+
+
+def _one_run(
+    rig: Rig, broker, client: redis.Redis
+) -> tuple[float, float, list[float]]:
+    """Run the pipeline once, in ms: its latency, the handlers' part, each's."""
     count = len(rig.mailbox.arrivals) + 1
     command = ImportDataset(
         source=SOURCE, dataset_name="bench orders", report_to=(RECIPIENT,)
@@ -112,7 +130,8 @@ def _one_run(rig: Rig, broker, client: redis.Redis) -> tuple[float, float]:
     email_started, _ = _ran(email_hop)
     spans = [_ran(import_hop), _ran(report_hop), (email_started, arrived_at)]
     in_handlers = _covered(spans, start=sent_at, end=arrived_at)
-    return (arrived_at - sent_at) * 1000, in_handlers * 1000
+    took = [(finish - begin) * 1000 for begin, finish in spans]
+    return (arrived_at - sent_at) * 1000, in_handlers * 1000, took
 
 
 def _ran(hop: dict) -> tuple[float, float]:

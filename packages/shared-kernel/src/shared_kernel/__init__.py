@@ -30,6 +30,7 @@ from shared_kernel.errors import (
 from shared_kernel.logs import configure_logging
 from shared_kernel.messaging import contract_actor, receive, send, send_many
 from shared_kernel.queues import ContextQueues, QueueNames
+from shared_kernel.redis_broker import BrokerUnavailable, MessageTooLarge
 from shared_kernel.runner import run_consumer
 from shared_kernel.settings import RedisSettings, Settings
 
@@ -68,6 +69,8 @@ __all__ = [
     "PlatformError",
     "SettingsError",
     "ContractError",
+    "MessageTooLarge",
+    "BrokerUnavailable",
     "TaskError",
     "PermanentError",
     "TransientError",
