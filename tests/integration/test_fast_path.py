@@ -4,6 +4,8 @@ group-committed acknowledgements and the prefetch hold, on a real Redis."""
 import threading
 import time
 
+import redis
+
 import dramatiq
 import pytest
 from dramatiq import Worker
@@ -91,7 +93,8 @@ def test_send_many_refuses_a_batch_size_out_of_range(broker, size):
 def test_a_batch_stored_again_after_a_lost_reply_is_not_doubled(broker, redis_client):
     entries = [(f"id-{i}", b'{"x":1}') for i in range(10)]
     assert broker.messages.store("log", entries, counter="sent") == 10
-    assert broker.messages.store("log", entries, counter="sent", again=True) == 0
+    # The kernel's retry, or the client's own, sends the same call again.
+    assert broker.messages.store("log", entries, counter="sent") == 0
     assert redis_client.llen("dramatiq:log") == 10
     assert read_counters(redis_client, ["log"])["log"]["sent"] == 10
 
@@ -223,3 +226,77 @@ def test_send_many_inside_a_task_gives_each_contract_its_own_key(
     payloads = redis_client.hvals("dramatiq:email.welcome.msgs")
     keys = {dramatiq.Message.decode(p).options["idempotency_key"] for p in payloads}
     assert len(keys) == 3
+
+
+def test_a_busy_consumer_leaves_waiting_messages_to_an_idle_one(
+    redis_server, redis_client
+):
+    env = {"PREFETCH_HOLD_S": "0.5"}
+    busy, busy_settings = kernel_broker(redis_server, **env)
+    busy_seen: list[str] = []
+    recording_actor(busy, "log", busy_seen, sleep_s=2.0)
+    send_many([RecordLog(text=str(i), origin="t") for i in range(20)], broker=busy)
+    busy_worker = running_worker(busy, busy_settings, threads=2)
+    wait_for(lambda: redis_client.llen("dramatiq:log") < 20, timeout_s=10)
+
+    idle, idle_settings = kernel_broker(redis_server, **env)
+    idle_seen: list[str] = []
+    recording_actor(idle, "log", idle_seen)
+    idle_worker = running_worker(idle, idle_settings, threads=4)
+    try:
+        wait_for(lambda: len(busy_seen) + len(idle_seen) == 20, timeout_s=30)
+    finally:
+        busy_worker.stop()
+        idle_worker.stop()
+        busy.close()
+        idle.close()
+    # Only what its two threads started at once; nothing waited on them.
+    assert len(busy_seen) == 2
+    assert sorted(busy_seen + idle_seen, key=int) == [str(i) for i in range(20)]
+
+
+def test_a_retry_grown_over_the_size_limit_is_dead_lettered_not_lost(
+    broker, redis_client
+):
+    broker.max_message_bytes = 3000  # stands in for the 8 MiB limit
+    attempts: list[int] = []
+
+    def flaky(entry):
+        attempts.append(1)
+        raise ConnectionError("SMTP 451, try later")  # a transient failure
+
+    dramatiq.actor(flaky, actor_name="record_log", queue_name="log", broker=broker)
+    # Near the limit: Dramatiq adds the traceback to the retry's copy.
+    send_many([RecordLog(text="x" * 1900, origin="y" * 700)], broker=broker)
+    worker = running_worker(broker, threads=1)
+    try:
+        wait_for(lambda: redis_client.zcard("dramatiq:log.XQ") == 1, timeout_s=10)
+    finally:
+        worker.stop()
+    assert attempts == [1]
+    assert redis_client.hlen("dramatiq:log.msgs") == 0
+
+
+def test_upkeep_keeps_beating_after_an_unexpected_redis_error(
+    broker, redis_client, monkeypatch
+):
+    from shared_kernel.upkeep import Upkeep
+
+    upkeep = next(m for m in broker.middleware if isinstance(m, Upkeep))
+    real_run_once, passes = upkeep.run_once, []
+
+    def failing_first(*args):
+        passes.append(1)
+        if len(passes) == 1:
+            raise redis.ResponseError("READONLY You can't write against a replica")
+        real_run_once(*args)
+
+    monkeypatch.setattr(upkeep, "run_once", failing_first)
+    monkeypatch.setattr(upkeep, "interval_s", 0.1)
+    worker = running_worker(broker)
+    try:
+        wait_for(lambda: len(passes) >= 3, timeout_s=5)
+        beat = redis_client.zscore("dramatiq:__heartbeats__", broker.broker_id)
+    finally:
+        worker.stop()
+    assert beat is not None

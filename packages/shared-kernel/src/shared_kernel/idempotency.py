@@ -144,7 +144,7 @@ class Idempotency(dramatiq.Middleware):
                 keys=[f"{broker.namespace}:__heartbeats__"],
                 args=[_now_ms(), broker.heartbeat_timeout, json.dumps(batch)],
             )
-        except (redis.ConnectionError, redis.TimeoutError):
+        except redis.RedisError:
             for _, claim, _ in claims:
                 self._forget(claim)
             return
@@ -344,13 +344,16 @@ def _keys(message: dramatiq.Message) -> tuple[str, str]:
 
 
 def _claim_ms(broker, message) -> int:
-    # A claim outlives the actor's time limit, so a slow run keeps it.
+    # A claim outlives the actor's time limit, so a slow run keeps it; one
+    # taken at fetch time also covers the wait for a thread, which the
+    # prefetch hold bounds.
     try:
         options = broker.get_actor(message.actor_name).options
     except dramatiq.ActorNotFound:
         options = {}
     time_limit_ms = options.get("time_limit") or 10 * 60 * 1000
-    return int(time_limit_ms) + 60_000
+    hold_ms = 1000 * getattr(broker, "prefetch_hold_s", 0)
+    return int(time_limit_ms + hold_ms) + 60_000
 
 
 def _now_ms() -> int:

@@ -125,7 +125,9 @@ class PlatformRedisBroker(CachedHooks, RedisBroker):
         self.work_queue = None
         self.worker_threads: int | None = None
         self._consumer_threads: dict[str, object] = {}
-        self._thread_took_work = threading.Event()
+        self._thread_freed = threading.Event()
+        self._running = 0
+        self._running_lock = threading.Lock()
         self._listeners: weakref.WeakSet[WakeListener] = weakref.WeakSet()
         self._held: dict[str, set[str]] = defaultdict(set)
         self._held_lock = threading.Lock()
@@ -202,8 +204,7 @@ class PlatformRedisBroker(CachedHooks, RedisBroker):
         deadline = time.monotonic() + self.enqueue_timeout_s
         for attempt in range(1_000_000):
             try:
-                again = attempt > 0
-                self.messages.store(queue_name, entries, counter=counter, again=again)
+                self.messages.store(queue_name, entries, counter=counter)
             except redis.AuthenticationError:
                 raise  # a wrong password is no outage: waiting cannot fix it
             except REDIS_ERRORS as error:
@@ -237,15 +238,34 @@ class PlatformRedisBroker(CachedHooks, RedisBroker):
             pass  # they find the messages at their next poll
 
     def workers_busy(self) -> bool:
-        """Whether as many messages wait for a thread as there are threads."""
+        """Whether every worker thread runs a message or has one waiting.
+
+        A consumer hands a message over only when this is false, so a message
+        waits in the worker's queue only for a thread that is free already
+        (or, when consumers of several queues hand over at once, for one
+        message's run at most).
+        """
         work_queue = self.work_queue
-        return work_queue is not None and work_queue.qsize() >= self.worker_threads
+        if work_queue is None:
+            return False
+        return self._running + work_queue.qsize() >= self.worker_threads
 
     def wait_for_a_free_thread(self, timeout_s: float) -> None:
-        """Wait until a worker thread takes a message, or ``timeout_s``."""
-        self._thread_took_work.clear()
+        """Wait until a worker thread finishes a message, or ``timeout_s``."""
+        self._thread_freed.clear()
         if self.workers_busy():
-            self._thread_took_work.wait(timeout_s)
+            self._thread_freed.wait(timeout_s)
+
+    def thread_started(self) -> None:
+        """Count a worker thread that began a message."""
+        with self._running_lock:
+            self._running += 1
+
+    def thread_finished(self) -> None:
+        """Count a worker thread that is done with its message."""
+        with self._running_lock:
+            self._running -= 1
+        self._thread_freed.set()
 
     def next_eta_ms(self, queue_name: str) -> int | None:
         """Return when the first delayed message of ``queue_name`` is due."""
@@ -351,8 +371,24 @@ class _WorkerLink(dramatiq.Middleware):
     def after_consumer_thread_boot(self, broker, thread) -> None:
         broker._consumer_threads[thread.queue_name] = thread
 
+    def __init__(self) -> None:
+        self._local = threading.local()
+
     def before_process_message(self, broker, message) -> None:
-        broker._thread_took_work.set()
+        self._local.running = True
+        broker.thread_started()
+
+    def after_process_message(self, broker, message, *, result=None, exception=None):
+        self._finished(broker)
+
+    def after_skip_message(self, broker, message) -> None:
+        self._finished(broker)
+
+    def _finished(self, broker) -> None:
+        # A middleware before this one may have skipped the message first.
+        if getattr(self._local, "running", False):
+            self._local.running = False
+            broker.thread_finished()
 
     def before_worker_shutdown(self, broker, worker) -> None:
         # Workers drain first; what a consumer fetched now would only wait.

@@ -71,11 +71,15 @@ class PlatformConsumer(_RedisConsumer):
         messages = list(messages)
         if not messages:
             return
-        for release in self._release_hooks:
-            release(self.broker, messages)
-        self._guard(super().requeue, messages)
         ids = [message.options["redis_message_id"] for message in messages]
-        self.broker.settle(self.queue_name, ids)
+        try:
+            for release in self._release_hooks:
+                release(self.broker, messages)
+            self._guard(super().requeue, messages)
+        finally:
+            # Given up either way: if Redis did not take them back, the
+            # upkeep's sweep finds them unheld in our set and requeues them.
+            self.broker.settle(self.queue_name, ids)
         self.broker.wake_others(self.queue_name, len(ids))
 
     def close(self) -> None:
@@ -106,6 +110,10 @@ class PlatformConsumer(_RedisConsumer):
         if room <= 0:
             self._window.wait(WINDOW_WAIT_S)
             self._window.clear()
+            return None
+        if not self._delayed and self.broker.workers_busy():
+            # Fetching now would only hold messages an idle consumer could run.
+            self.broker.wait_for_a_free_thread(HANDOFF_WAIT_S)
             return None
         fetched_any = self._fetch(min(room, self._batch_size()))
         if self.message_cache:
@@ -163,14 +171,21 @@ class PlatformConsumer(_RedisConsumer):
         )
         broker.outage.succeeded()
         pairs = [(flat[i].decode(), flat[i + 1]) for i in range(0, len(flat), 2)]
-        broker.hold(self.queue_name, *(redis_id for redis_id, _ in pairs))
-        messages = [
-            message
-            for redis_id, data in pairs
-            if (message := self._decode(redis_id, data)) is not None
-        ]
-        for claim in self._claim_hooks if messages else ():
-            claim(broker, messages)
+        redis_ids = [redis_id for redis_id, _ in pairs]
+        broker.hold(self.queue_name, *redis_ids)
+        try:
+            messages = [
+                message
+                for redis_id, data in pairs
+                if (message := self._decode(redis_id, data)) is not None
+            ]
+            for claim in self._claim_hooks if messages else ():
+                claim(broker, messages)
+        except BaseException:
+            # Not in the cache, so nothing here would return them: unheld,
+            # the upkeep's sweep requeues them.
+            broker.settle(self.queue_name, redis_ids)
+            raise
         fetched_at = time.monotonic()
         self.message_cache = [(fetched_at, message) for message in messages]
         return bool(pairs)

@@ -3,7 +3,7 @@
 from dramatiq.middleware import Retries
 from loguru import logger
 
-from shared_kernel.redis_broker import BrokerUnavailable
+from shared_kernel.redis_broker import BrokerUnavailable, MessageTooLarge
 
 
 class SafeRetries(Retries):
@@ -13,7 +13,9 @@ class SafeRetries(Retries):
     Redis is unreachable at that moment the enqueue raises, the worker then
     acknowledges the message, and it vanishes. Here the enqueue retries for
     the broker's send timeout, and if it still fails the message is failed
-    instead, so it is dead-lettered (with its reason) once Redis is back.
+    instead, so it is dead-lettered (with its reason) once Redis is back. A
+    retry copy that grew over the size limit (Dramatiq adds the traceback to
+    it) is dead-lettered too, instead of being acknowledged and lost.
     """
 
     def after_process_message(self, broker, message, *, result=None, exception=None):
@@ -21,7 +23,7 @@ class SafeRetries(Retries):
             super().after_process_message(
                 broker, message, result=result, exception=exception
             )
-        except BrokerUnavailable as error:
+        except (BrokerUnavailable, MessageTooLarge) as error:
             logger.error("Could not schedule a retry of {}: {}; dead-lettering it",
                          message.message_id, error)
             message.fail()

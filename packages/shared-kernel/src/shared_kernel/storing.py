@@ -16,12 +16,13 @@ from shared_kernel.stats import stats_key
 WAKE_PREFIX = "platform:wake:"
 
 # KEYS[1]: namespace. ARGV: queue, stats hash, counter, wake channel, the ids
-# and payloads in one argument, each followed by a newline, and "1" to skip
-# ids already stored (a retry). Compact JSON holds no raw newline, and one
-# argument costs the client far less to send than two per message. Only the
-# namespace is a declared key, as in Dramatiq's scripts: Redis checks a
-# script's declared keys for read and write, and a producer's ACL user may
-# only write to the queues.
+# and payloads in one argument, each followed by a newline. Compact JSON holds
+# no raw newline, and one argument costs the client far less to send than two
+# per message. Ids already stored are skipped: a call that ran but whose reply
+# was lost, then sent again (by the kernel or by the client's own retry),
+# stores nothing twice. Only the namespace is a declared key, as in Dramatiq's
+# scripts: Redis checks a script's declared keys for read and write, and a
+# producer's ACL user may only write to the queues.
 _STORE = """
 local queue = KEYS[1] .. ':' .. ARGV[1]
 local messages = queue .. '.msgs'
@@ -30,17 +31,12 @@ for part in string.gmatch(ARGV[5], '([^\\n]+)\\n') do
   entries[#entries + 1] = part
 end
 local ids = {}
-if ARGV[6] == '1' then
-  for i = 1, #entries, 2 do
-    if redis.call('hsetnx', messages, entries[i], entries[i + 1]) == 1 then
-      ids[#ids + 1] = entries[i]
-    end
+for i = 1, #entries, 2 do
+  if redis.call('hsetnx', messages, entries[i], entries[i + 1]) == 1 then
+    ids[#ids + 1] = entries[i]
   end
-  if #ids == 0 then return 0 end
-else
-  for i = 1, #entries, 2 do ids[#ids + 1] = entries[i] end
-  redis.call('hset', messages, unpack(entries))
 end
+if #ids == 0 then return 0 end
 redis.call('rpush', queue, unpack(ids))
 redis.call('hincrby', ARGV[2], ARGV[3], #ids)
 redis.call('publish', ARGV[4], #ids)
@@ -65,14 +61,11 @@ class MessageStore:
         self.namespace = namespace
         self._script = client.register_script(_STORE)
 
-    def store(
-        self, queue_name: str, entries, *, counter: str, again: bool = False
-    ) -> int:
+    def store(self, queue_name: str, entries, *, counter: str) -> int:
         """Store ``entries`` (redis id, encoded payload) on ``queue_name`` at once.
 
-        Args:
-            again: The entries may be stored already (a retry after a lost
-                reply): ids already stored are skipped, their payloads kept.
+        Ids already stored are skipped, their payloads kept: sending a batch
+        again after a lost reply is safe.
 
         Returns:
             How many were stored.
@@ -86,6 +79,5 @@ class MessageStore:
             counter,
             wake_channel(queue_name),
             framed,
-            "1" if again else "0",
         ]
         return self._script(keys=[self.namespace], args=args)

@@ -76,6 +76,11 @@ class Upkeep(dramatiq.Middleware):
                 broker.outage.succeeded()
             except REDIS_ERRORS as error:
                 broker.outage.failed(error)
+            except Exception:  # noqa: BLE001
+                # The heartbeat is this thread's: if it ended, live workers
+                # would be taken for dead and their messages run twice.
+                logger.exception("Upkeep pass failed; trying again in {} s",
+                                 self.interval_s)
             if self._stop.wait(self.interval_s):
                 return
 
