@@ -1,5 +1,10 @@
-"""A local SMTP server that stores every mail it receives as an ``.eml`` file."""
+"""A local SMTP server that stores every mail it receives as an ``.eml`` file.
 
+``hatch run smtp-sink [--port 2525] [--folder mail]`` serves one until Ctrl-C,
+for a consumer of the email context started by hand.
+"""
+
+import argparse
 import itertools
 import threading
 import time
@@ -68,3 +73,28 @@ def _free_port() -> int:
     from devtools.redis_server import free_port
 
     return free_port()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve an SMTP sink on 127.0.0.1 until interrupted."""
+    parser = argparse.ArgumentParser(prog="hatch run smtp-sink", description=__doc__)
+    parser.add_argument("--port", type=int, default=2525, help="default 2525")
+    parser.add_argument("--folder", default="mail", help="where .eml files go")
+    args = parser.parse_args(argv)
+    try:
+        sink = SmtpSink(Path(args.folder), port=args.port).start()
+    except (OSError, RuntimeError) as error:
+        parser.exit(1, f"error: cannot serve SMTP on port {args.port} ({error}); "
+                       "choose another --port\n")
+    print(f"SMTP sink on 127.0.0.1:{sink.port}, mail in {sink.folder.resolve()}/; "
+          f"Ctrl-C stops it", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sink.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -44,14 +44,19 @@ def main(argv: list[str] | None = None) -> None:
     figures.append(
         Figure("bench.runtime", runtime_s, "s", target=BUDGET_S, compare=AT_MOST)
     )
-    _write_files(out, figures, plan, runtime_s)
-    print(report.as_json(figures) if args.json else report.table(figures))
+    # The figures first: a folder that cannot take the files loses nothing.
+    print(report.as_json(figures) if args.json else report.table(figures), flush=True)
+    try:
+        _write_files(out, figures, plan, runtime_s)
+    except OSError as error:
+        _fail(f"could not write the files into {str(out)!r} ({error}); the figures "
+              "are above; choose another --out")
     if failed:
         _fail(f"{len(failed)} phase(s) failed: {', '.join(failed)}; see above")
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = _Parser(prog="bench", description=__doc__.split("\n")[0])
+    parser = _Parser(prog="hatch run bench", description=__doc__.split("\n")[0])
     parser.add_argument("--json", action="store_true", help="print only JSON")
     parser.add_argument(
         "--quick", action="store_true", help="tiny sizes: checks the bench runs"

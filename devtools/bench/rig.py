@@ -103,22 +103,27 @@ def start_rig(root: Path, environ: dict[str, str]) -> Rig:
         shutil.rmtree(root / name, ignore_errors=True)
         (root / name).mkdir(parents=True)
     env, redis_server = _redis_env(root, environ)
-    mailbox = TimedEmlWriter(root / "mail")
-    smtp = SmtpSink(root / "mail", handler=mailbox).start()
-    env.update(
-        SMTP_HOST="127.0.0.1",
-        SMTP_PORT=str(smtp.port),
-        SMTP_STARTTLS="false",
-        LOG_DIR=str(root / "logs"),
-        DATA_DIR=str(root / "data"),
-        REPORT_DIR=str(root / "reports"),
-    )
-    env.setdefault("PLATFORM_ENV", "local")
-    rig = Rig(root, env, Settings.from_env(env), mailbox, smtp, redis_server)
+    smtp = None
     try:
+        mailbox = TimedEmlWriter(root / "mail")
+        smtp = SmtpSink(root / "mail", handler=mailbox).start()
+        env.update(
+            SMTP_HOST="127.0.0.1",
+            SMTP_PORT=str(smtp.port),
+            SMTP_STARTTLS="false",
+            LOG_DIR=str(root / "logs"),
+            DATA_DIR=str(root / "data"),
+            REPORT_DIR=str(root / "reports"),
+        )
+        env.setdefault("PLATFORM_ENV", "local")
+        rig = Rig(root, env, Settings.from_env(env), mailbox, smtp, redis_server)
         _refuse_busy_redis(rig)
     except BaseException:
-        rig.stop()
+        # A bad setting, or a busy Redis: leave no server behind.
+        if smtp is not None:
+            smtp.stop()
+        if redis_server is not None:
+            redis_server.stop()
         raise
     return rig
 

@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -119,3 +120,26 @@ class TestBadInput:
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
         assert "REDIS_URL" in lines[0]
+
+    def test_a_bad_setting_fails_with_one_line_and_leaves_no_server(self, tmp_path):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("REDIS_")}
+        env["CONSUMER_PREFETCH"] = "abc"
+        work = tmp_path / "work"
+        args = ["--quick", "--out", str(tmp_path / "out"), "--workdir", str(work)]
+        result = bench(args, env)
+        assert result.returncode == 2
+        assert "CONSUMER_PREFETCH" in result.stderr and "'abc'" in result.stderr
+        assert "Traceback" not in result.stderr, result.stderr
+        assert not processes_in(work), "a server of the run is still running"
+
+
+def processes_in(folder) -> list[str]:
+    """Return the pids of processes whose working folder is under ``folder``."""
+    found = []
+    for cwd in Path("/proc").glob("[0-9]*/cwd"):
+        try:
+            if str(cwd.resolve()).startswith(str(folder.resolve())):
+                found.append(cwd.parent.name)
+        except OSError:
+            continue
+    return found

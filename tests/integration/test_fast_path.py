@@ -13,6 +13,7 @@ from dramatiq.brokers.redis import RedisBroker
 
 from shared_kernel import (
     ContractError,
+    MessageTooLarge,
     RecordLog,
     SendWelcomeEmail,
     Settings,
@@ -300,3 +301,25 @@ def test_upkeep_keeps_beating_after_an_unexpected_redis_error(
     finally:
         worker.stop()
     assert beat is not None
+
+
+def test_send_many_names_a_message_over_the_limit_and_lists_what_it_stored(
+    broker, redis_client
+):
+    broker.max_message_bytes = 3000
+    contracts = [RecordLog(text=str(i), origin="test") for i in range(12)]
+    contracts[7] = RecordLog(text="x" * 1900, origin="y" * 2000)
+    with pytest.raises(MessageTooLarge, match=r"item 7 \(RecordLog\): .* 4 of 12 "
+                       r"messages were stored") as refused:
+        send_many(contracts, batch_size=4, broker=broker)
+
+    stored = refused.value.stored
+    assert [m.args[0]["text"] for m in stored] == ["0", "1", "2", "3"]
+    assert redis_client.llen("dramatiq:log") == 4
+
+
+@pytest.mark.parametrize("size", [True, 2.5, "5", None])
+def test_send_many_refuses_a_batch_size_that_is_not_a_whole_number(broker, size):
+    with pytest.raises(ContractError, match="batch_size must be a whole number"):
+        send_many([RecordLog(text="x", origin="test")], batch_size=size, broker=broker)
+    assert not broker.client.llen("dramatiq:log")

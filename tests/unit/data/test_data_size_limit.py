@@ -37,7 +37,8 @@ def test_local_file_over_the_limit_is_refused_naming_its_size(
 
     message = refusal(import_source, path)
 
-    assert message == f"{path} is over the 1 MB limit (1.1 MB); {FIX}"
+    size = path.stat().st_size
+    assert message == f"{path} is over the 1 MB limit (1.1 MB, {size} bytes); {FIX}"
 
 
 def test_download_without_a_length_is_stopped_at_the_limit(

@@ -37,4 +37,5 @@ def check_size(
 
 
 def _mb(size_bytes: int) -> str:
-    return f"{size_bytes / BYTES_PER_MB:.1f} MB"
+    # Bytes as well: near the limit, a rounded size would read as the limit.
+    return f"{size_bytes / BYTES_PER_MB:.1f} MB, {size_bytes} bytes"

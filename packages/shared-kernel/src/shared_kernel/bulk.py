@@ -55,8 +55,10 @@ class _Run:
     def send(self, queue_name: str, batch: list, *, sender) -> None:
         try:
             entries = self._prepared(batch)
-        finally:
+        except Exception as error:
             self.finish()  # what is on the wire lands first, or fails first
+            self._raise(error)
+        self.finish()
         what = f"a batch of {len(batch)} messages for {queue_name} was not stored"
         store = self.broker.store_entries
         if sender is None:
@@ -74,7 +76,7 @@ class _Run:
         try:
             future.result()
         except Exception as error:
-            raise self._failure(error) from error
+            self._raise(error)
         self._stored(batch)
 
     def _prepared(self, batch: list) -> list[tuple[str, str]]:
@@ -91,14 +93,22 @@ class _Run:
                 hook(self.broker, message, None)
         self.stored += batch
 
+    def _raise(self, error: Exception) -> None:
+        failure = self._failure(error)
+        if failure is error:
+            raise error
+        raise failure from error
+
     def _failure(self, error: Exception) -> Exception:
         message = getattr(error, "message", None)
-        if message is None:
+        if message is None or not hasattr(error, "stored"):
             return error
+        extra = {"refused": error.refused} if hasattr(error, "refused") else {}
         return type(error)(
             f"{message}; {len(self.stored)} of {self.total} messages were stored "
-            "and the rest were not: send those again later",
+            "(the error's stored lists them) and the rest were not",
             stored=list(self.stored),
+            **extra,
         )
 
 

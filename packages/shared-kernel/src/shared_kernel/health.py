@@ -66,4 +66,11 @@ def check(settings: Settings, *, host: str | None) -> tuple[bool, str]:
                 f"beat {age_ms / 1000:.1f} s ago",
             )
     where = f" on {host}" if host else ""
-    return False, f"no {context} consumer{where} beat in the last {limit_ms / 1000:g} s"
+    hint = (
+        "; set CONTEXT_NAME to email, data or report to check that consumer"
+        if context == "app"
+        else ""
+    )
+    return False, (
+        f"no {context} consumer{where} beat in the last {limit_ms / 1000:g} s{hint}"
+    )

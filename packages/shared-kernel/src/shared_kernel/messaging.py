@@ -19,6 +19,7 @@ from shared_kernel.contracts import Contract, Route, routes_for
 from shared_kernel.errors import ContractError, PermanentError
 from shared_kernel.ids import new_id, new_message_id, new_message_ids
 from shared_kernel.middleware import current_idempotency_key, current_message
+from shared_kernel.redis_broker import MessageTooLarge
 
 C = TypeVar("C", bound=Contract)
 
@@ -82,13 +83,16 @@ def send_many(
         broker: The broker to use instead of the installed one.
 
     Raises:
-        ContractError: When an item is not a contract, or its message is too
-            large; the batches before it were stored.
-        BrokerUnavailable: When Redis stayed unreachable; ``stored`` holds
+        ContractError: When an item is not a contract, or ``batch_size`` is
+            out of range; nothing was stored.
+        MessageTooLarge: When an item's message is over the size limit. It
+            names the item; batches stored before it was found stay stored
+            and ``stored`` lists them.
+        BrokerUnavailable: When Redis stayed unreachable; ``stored`` lists
             what was stored before.
     """
     broker = broker or current_broker()
-    if not 1 <= batch_size <= MAX_BATCH_SIZE:
+    if not _whole_number(batch_size) or not 1 <= batch_size <= MAX_BATCH_SIZE:
         raise ContractError(
             f"batch_size must be a whole number from 1 to {MAX_BATCH_SIZE}, "
             f"got {batch_size!r}"
@@ -101,7 +105,34 @@ def send_many(
             messages += _messages_of(contract, index, correlation_id, ids)
         if not hasattr(broker, "enqueue_many"):
             return [broker.enqueue(message) for message in messages]
-        return broker.enqueue_many(messages, batch_size=batch_size)
+        try:
+            return broker.enqueue_many(messages, batch_size=batch_size)
+        except MessageTooLarge as error:
+            raise _naming_the_item(error, contracts, messages) from None
+
+
+def _whole_number(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _naming_the_item(
+    error: MessageTooLarge, contracts: list, messages: list
+) -> MessageTooLarge:
+    # Worked out only when a message is refused: sends keep no index.
+    position = next(
+        (i for i, message in enumerate(messages) if message is error.refused), None
+    )
+    where = ""
+    if position is not None:
+        first = 0
+        for index, contract in enumerate(contracts):
+            first += len(routes_for(type(contract)))
+            if position < first:
+                where = f"item {index} ({type(contract).__name__}): "
+                break
+    return MessageTooLarge(
+        f"{where}{error.message}", refused=error.refused, stored=error.stored
+    )
 
 
 @contextlib.contextmanager

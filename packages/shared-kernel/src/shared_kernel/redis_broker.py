@@ -82,7 +82,19 @@ class BrokerUnavailable(PlatformError, ConnectionClosed):
 
 
 class MessageTooLarge(ContractError):
-    """Raised when an encoded message is over the broker's size limit."""
+    """Raised when an encoded message is over the broker's size limit.
+
+    ``refused`` is that message; ``stored`` holds the messages of a bulk send
+    that were stored before it was found.
+    """
+
+    def __init__(
+        self, message: str, *, refused=None, stored: list | None = None
+    ) -> None:
+        ContractError.__init__(self, message)
+        self.message = message
+        self.refused = refused
+        self.stored = stored or []
 
 
 class PlatformRedisBroker(CachedHooks, RedisBroker):
@@ -195,7 +207,8 @@ class PlatformRedisBroker(CachedHooks, RedisBroker):
             raise MessageTooLarge(
                 f"a message for {message.actor_name} of {size} bytes is over "
                 f"the {self.max_message_bytes} byte limit; send a reference to the "
-                "data instead"
+                "data instead",
+                refused=message,
             )
         return data
 
