@@ -30,7 +30,7 @@ class Plan:
 
     repeat: int = 3
     sends: int = 5000
-    bulk_sends: int = 50_000
+    bulk_sends: int = 10_000
     drain_warmup: int = 100
     drain_batch: int | None = None
     kernel_hops: int = 35
