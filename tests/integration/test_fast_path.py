@@ -100,6 +100,19 @@ def test_a_batch_stored_again_after_a_lost_reply_is_not_doubled(broker, redis_cl
     assert read_counters(redis_client, ["log"])["log"]["sent"] == 10
 
 
+def test_payloads_holding_newlines_are_stored_whole(broker, redis_client):
+    # An encoder other than JSON (pickle) may write raw newlines.
+    entries = [(f"id-{i}", b"\x80\x04line\n%d\n\nend" % i) for i in range(5)]
+    assert broker.messages.store("log", entries, counter="sent") == 5
+    assert broker.messages.store("log", entries, counter="sent") == 0
+    assert redis_client.lrange("dramatiq:log", 0, -1) == [
+        redis_id.encode() for redis_id, _ in entries
+    ]
+    assert redis_client.hgetall("dramatiq:log.msgs") == {
+        redis_id.encode(): data for redis_id, data in entries
+    }
+
+
 def test_an_idle_consumer_is_woken_by_a_send_long_before_its_poll(redis_server,
                                                                    redis_client):
     broker, settings = kernel_broker(redis_server, IDLE_POLL_S="30")

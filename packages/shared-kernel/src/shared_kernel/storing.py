@@ -18,7 +18,9 @@ WAKE_PREFIX = "platform:wake:"
 # KEYS[1]: namespace. ARGV: queue, stats hash, counter, wake channel, the ids
 # and payloads in one argument, each followed by a newline. Compact JSON holds
 # no raw newline, and one argument costs the client far less to send than two
-# per message. Ids already stored are skipped: a call that ran but whose reply
+# per message. A payload that does holds one (an encoder other than JSON)
+# sends an empty fifth argument and the ids and payloads as arguments of their
+# own, from the sixth on. Ids already stored are skipped: a call that ran but whose reply
 # was lost, then sent again (by the kernel or by the client's own retry),
 # stores nothing twice. Only the namespace is a declared key, as in Dramatiq's
 # scripts: Redis checks a script's declared keys for read and write, and a
@@ -27,8 +29,12 @@ _STORE = """
 local queue = KEYS[1] .. ':' .. ARGV[1]
 local messages = queue .. '.msgs'
 local entries = {}
-for part in string.gmatch(ARGV[5], '([^\\n]+)\\n') do
-  entries[#entries + 1] = part
+if ARGV[5] == '' then
+  for i = 6, #ARGV do entries[#entries + 1] = ARGV[i] end
+else
+  for part in string.gmatch(ARGV[5], '([^\\n]+)\\n') do
+    entries[#entries + 1] = part
+  end
 end
 local ids = {}
 for i = 1, #entries, 2 do
@@ -78,6 +84,11 @@ class MessageStore:
             stats_key(q_name(queue_name)),
             counter,
             wake_channel(queue_name),
-            framed,
         ]
+        if framed.count(b"\n") == 2 * len(entries):
+            args.append(framed)
+        else:
+            args.append(b"")
+            for redis_id, data in entries:
+                args += (redis_id, data)
         return self._script(keys=[self.namespace], args=args)
