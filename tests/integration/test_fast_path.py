@@ -238,8 +238,19 @@ def test_send_many_inside_a_task_gives_each_contract_its_own_key(
     finally:
         worker.stop()
     payloads = redis_client.hvals("dramatiq:email.welcome.msgs")
-    keys = {dramatiq.Message.decode(p).options["idempotency_key"] for p in payloads}
-    assert len(keys) == 3
+    options = [dramatiq.Message.decode(p).options for p in payloads]
+    assert len({o["idempotency_key"] for o in options}) == 3
+    # They carry on the task's correlation.
+    assert len({o["correlation_id"] for o in options}) == 1
+
+
+def test_send_many_gives_each_its_own_correlation_unless_one_is_given(broker):
+    contracts = [RecordLog(text=f"line {i}", origin="test") for i in range(5)]
+    apart = send_many(contracts, broker=broker)
+    together = send_many(contracts, correlation_id="order-7", broker=broker)
+
+    assert len({m.options["correlation_id"] for m in apart}) == 5
+    assert {m.options["correlation_id"] for m in together} == {"order-7"}
 
 
 def test_a_busy_consumer_leaves_waiting_messages_to_an_idle_one(

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from shared_kernel.broker import MAX_MESSAGE_BYTES, current_broker
 from shared_kernel.contracts import Contract, Route, routes_for
 from shared_kernel.errors import ContractError, PermanentError
-from shared_kernel.ids import new_id, new_message_id, new_message_ids
+from shared_kernel.ids import new_id, new_ids, new_message_id, new_message_ids
 from shared_kernel.middleware import current_idempotency_key, current_message
 from shared_kernel.redis_broker import MessageTooLarge
 
@@ -100,9 +100,14 @@ def send_many(
     with _cyclic_gc_paused():
         contracts = list(contracts)
         ids = iter(new_message_ids(_message_count(contracts)))
+        if correlation_id is None and current_message() is None:
+            # Each its own, made at once as the message ids are.
+            correlations = new_ids(len(contracts))
+        else:
+            correlations = [correlation_id] * len(contracts)
         messages = []
         for index, contract in enumerate(contracts):
-            messages += _messages_of(contract, index, correlation_id, ids)
+            messages += _messages_of(contract, index, correlations[index], ids)
         if not hasattr(broker, "enqueue_many"):
             return [broker.enqueue(message) for message in messages]
         try:
