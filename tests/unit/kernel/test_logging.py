@@ -5,10 +5,12 @@ import multiprocessing
 import re
 from pathlib import Path
 
+import dramatiq
 from loguru import logger
 
 from shared_kernel import Settings, configure_logging
 from shared_kernel.logs import log_paths
+from shared_kernel.middleware import MessageContext
 
 LINE = re.compile(
     r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} \| (\w+) +\| email \| \d+ \| .* \| "
@@ -33,6 +35,34 @@ def test_lines_go_to_the_context_log_and_errors_also_to_the_error_log(tmp_path):
     assert "dramatiq.worker: from the stdlib" in main_text
     assert "message 42 failed" in error_text
     assert "consumer started" not in error_text
+
+
+def test_lines_written_while_a_message_is_handled_name_it(tmp_path):
+    settings = Settings(context_name="email", log_dir=tmp_path)
+    configure_logging(settings, console=False)
+    message = dramatiq.Message(
+        queue_name="email.welcome",
+        actor_name="send_welcome_email",
+        args=(),
+        kwargs={},
+        options={"correlation_id": "order-7"},
+        message_id="m-1",
+    )
+    context = MessageContext()
+
+    logger.info("before")
+    context.before_process_message(None, message)
+    logger.info("during")
+    logging.getLogger("dramatiq.worker").warning("stdlib during")
+    context.after_process_message(None, message)
+    logger.info("after")
+    logger.remove()
+
+    lines = log_paths(settings)[0].read_text().splitlines()
+    fields = {line.rsplit(" | ", 1)[1]: line.split(" | ")[4] for line in lines}
+    assert fields["during"] == "send_welcome_email m-1 order-7"
+    assert fields["dramatiq.worker: stdlib during"] == "send_welcome_email m-1 order-7"
+    assert fields["before"] == fields["after"] == "- - -"
 
 
 def test_log_file_names_are_not_prefixes_of_each_other(tmp_path):

@@ -16,6 +16,7 @@ from concurrent_log_handler import ConcurrentRotatingFileHandler
 from loguru import logger
 
 from shared_kernel.errors import TaskError
+from shared_kernel.middleware import current_message
 from shared_kernel.redaction import redact
 from shared_kernel.settings import Settings
 
@@ -78,7 +79,15 @@ def _translate(record: logging.LogRecord) -> tuple[str | int, str, object]:
     return level, record.getMessage(), record.exc_info
 
 
-def _redact_record(record: dict) -> None:
+def _patch_record(record: dict) -> None:
+    # The fields of the message being handled are read here, for the lines
+    # written, rather than bound for every message handled.
+    message = current_message()
+    if message is not None:
+        extra = record["extra"]
+        extra["actor"] = message.actor_name
+        extra["message_id"] = message.message_id
+        extra["correlation_id"] = message.options.get("correlation_id", "-")
     record["message"] = redact(record["message"])
 
 
@@ -104,7 +113,7 @@ def configure_logging(
 
     logger.remove()
     logger.configure(
-        patcher=_redact_record,
+        patcher=_patch_record,
         extra={
             "context": settings.context_name,
             "actor": "-",

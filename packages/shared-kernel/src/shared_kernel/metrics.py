@@ -9,6 +9,7 @@ serves the queue depths and live consumers of the whole platform as gauges.
 
 import threading
 import time
+from typing import Any, NamedTuple
 
 import dramatiq
 from dramatiq.common import q_name
@@ -43,6 +44,20 @@ IN_PROGRESS = Gauge(
 )
 
 
+_PER_ACTOR = (IN_PROGRESS, DURATION, PROCESSED, FAILED, RETRIED, DEAD)
+
+
+class _ActorMetrics(NamedTuple):
+    """The labelled metrics of one actor, looked up once."""
+
+    in_progress: Any
+    duration: Any
+    processed: Any
+    failed: Any
+    retried: Any
+    dead: Any
+
+
 class Metrics(dramatiq.Middleware):
     """Count what this process does with messages, per context and actor."""
 
@@ -50,36 +65,46 @@ class Metrics(dramatiq.Middleware):
         self.context = context
         self.port = port
         self.host = host
-        self._started: dict[str, float] = {}
-        self._lock = threading.Lock()
+        self._actors: dict[str, _ActorMetrics] = {}
+        # A message is handled in one worker thread, from start to end.
+        self._local = threading.local()
 
     def after_worker_boot(self, broker, worker) -> None:
         if self.port:
             start_http_server(self.port, addr=self.host)
 
     def before_process_message(self, broker, message) -> None:
-        with self._lock:
-            self._started[message.message_id] = time.perf_counter()
-        IN_PROGRESS.labels(self.context, message.actor_name).inc()
+        self._of(message.actor_name).in_progress.inc()
+        self._local.started = (message.message_id, time.perf_counter())
 
     def after_process_message(self, broker, message, *, result=None, exception=None):
-        labels = (self.context, message.actor_name)
-        with self._lock:
-            started = self._started.pop(message.message_id, None)
-        if started is None:
+        started = getattr(self._local, "started", None)
+        if started is None or started[0] != message.message_id:
             return
-        IN_PROGRESS.labels(*labels).dec()
-        DURATION.labels(*labels).observe(time.perf_counter() - started)
-        (PROCESSED if exception is None else FAILED).labels(*labels).inc()
+        self._local.started = None
+        metrics = self._of(message.actor_name)
+        metrics.in_progress.dec()
+        metrics.duration.observe(time.perf_counter() - started[1])
+        (metrics.processed if exception is None else metrics.failed).inc()
 
     after_skip_message = after_process_message
 
     def after_enqueue(self, broker, message, delay) -> None:
         if message.options.get("retries"):
-            RETRIED.labels(self.context, message.actor_name).inc()
+            self._of(message.actor_name).retried.inc()
 
     def after_nack(self, broker, message) -> None:
-        DEAD.labels(self.context, message.actor_name).inc()
+        self._of(message.actor_name).dead.inc()
+
+    def _of(self, actor: str) -> _ActorMetrics:
+        metrics = self._actors.get(actor)
+        if metrics is None:
+            labels = (self.context, actor)
+            metrics = _ActorMetrics(
+                *(metric.labels(*labels) for metric in _PER_ACTOR)
+            )
+            self._actors[actor] = metrics
+        return metrics
 
 
 class QueueDepths(Collector):

@@ -1,11 +1,10 @@
-"""Dramatiq middleware of the kernel: the log context of each message."""
+"""Dramatiq middleware of the kernel: the message each thread is handling."""
 
 import contextvars
 import threading
 from typing import Any
 
 import dramatiq
-from loguru import logger
 
 _current: contextvars.ContextVar[dramatiq.Message | None] = contextvars.ContextVar(
     "current_message", default=None
@@ -39,33 +38,26 @@ def current_idempotency_key() -> str:
 
 
 class MessageContext(dramatiq.Middleware):
-    """Bind the message id, actor and correlation id to every log line.
+    """Make the message being handled known to the code that handles it.
 
-    Lines written while a message is handled carry them, and messages sent
-    from inside a task inherit the correlation id (see ``messaging.send``).
+    Log lines written meanwhile carry its actor, id and correlation id (the
+    patcher of :func:`shared_kernel.logs.configure_logging` reads them), and
+    messages sent from inside a task inherit the correlation id (see
+    ``messaging.send``).
     """
 
     def __init__(self) -> None:
         self._local = threading.local()
 
     def before_process_message(self, broker, message) -> None:
-        token = _current.set(message)
-        scope = logger.contextualize(
-            actor=message.actor_name,
-            message_id=message.message_id,
-            correlation_id=message.options.get("correlation_id", "-"),
-        )
-        scope.__enter__()
-        self._local.state = (token, scope)
+        self._local.token = _current.set(message)
 
     def after_process_message(self, broker, message, *, result=None, exception=None):
-        state = getattr(self._local, "state", None)
-        if state is None:
+        token = getattr(self._local, "token", None)
+        if token is None:
             return
-        token, scope = state
-        self._local.state = None
+        self._local.token = None
         try:
-            scope.__exit__(None, None, None)
             _current.reset(token)
         except ValueError:
             # A message interrupted at shutdown can end in another context;

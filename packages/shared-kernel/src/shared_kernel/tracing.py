@@ -7,6 +7,7 @@ kept for a day, so ``platform-status --trace ID`` can show the whole path.
 """
 
 import json
+import threading
 import time
 
 import dramatiq
@@ -34,13 +35,17 @@ class Trace(dramatiq.Middleware):
 
     def __init__(self, *, context: str) -> None:
         self.context = context
-        self._started: dict[str, float] = {}
+        # A message is handled in one worker thread, from start to end.
+        self._local = threading.local()
 
     def before_process_message(self, broker, message) -> None:
-        self._started[message.message_id] = time.monotonic()
+        self._local.started = (message.message_id, time.monotonic())
 
     def after_process_message(self, broker, message, *, result=None, exception=None):
-        started = self._started.pop(message.message_id, None)
+        mark = getattr(self._local, "started", None)
+        self._local.started = None
+        ours = mark is not None and mark[0] == message.message_id
+        started = mark[1] if ours else None
         correlation_id = message.options.get("correlation_id")
         client = getattr(broker, "client", None)
         if not correlation_id or client is None:
