@@ -11,6 +11,7 @@ import argparse
 import os
 import signal
 import sys
+import tempfile
 import time
 from dataclasses import asdict, replace
 from datetime import UTC, datetime
@@ -25,6 +26,7 @@ from devtools.redis_server import RedisServerError
 from shared_kernel.cli import USAGE_EXIT_CODE, exit_on_user_error
 
 BUDGET_S = 300.0
+OUT_FILES = ("results.json", "bench.png")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -121,13 +123,25 @@ def _write_files(out: Path, figures: list[Figure], plan: Plan, runtime_s: float)
 
 def _folder(path: str, option: str) -> Path:
     folder = Path(path)
+    if folder.exists() and not folder.is_dir():
+        _fail(f"{option} {path!r} is a file; name a folder", code=USAGE_EXIT_CODE)
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        # Found now rather than after minutes of measuring.
+        with tempfile.TemporaryFile(dir=folder):
+            pass
     except OSError as error:
         _fail(
-            f"{option} {path!r} cannot be a folder ({error.strerror}); choose another",
+            f"{option} {path!r} cannot take files ({error.strerror}); choose another",
             code=USAGE_EXIT_CODE,
         )
+    for name in OUT_FILES if option == "--out" else ():
+        if (folder / name).is_dir():
+            _fail(
+                f"--out {path!r} holds a folder named {name}, where the bench writes "
+                "a file; choose another",
+                code=USAGE_EXIT_CODE,
+            )
     return folder
 
 

@@ -51,6 +51,10 @@ class Figure:
                 meets=self.meets,
                 value_to_target=_rounded(self.to_target),
             )
+        if self.runs is not None:
+            # The noise: the lowest and highest of the runs the value is the
+            # median of.
+            out.update(low=_rounded(self.low), high=_rounded(self.high), runs=self.runs)
         if self.note:
             out["note"] = self.note
         return out

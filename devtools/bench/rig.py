@@ -26,6 +26,7 @@ REDIS_PY_NAMES = {
     "tls_key_file": "ssl_keyfile",
 }
 FOLDERS = ("redis", "mail", "logs", "data", "reports", "console", "import")
+WORKDIR_MARKER = ".bench-workdir"
 
 
 class BenchError(RuntimeError):
@@ -99,6 +100,7 @@ def start_rig(root: Path, environ: dict[str, str]) -> Rig:
         BenchError: When consumers are running on the named Redis server.
     """
     root = root.resolve()
+    _claim_workdir(root)
     for name in FOLDERS:
         shutil.rmtree(root / name, ignore_errors=True)
         (root / name).mkdir(parents=True)
@@ -126,6 +128,27 @@ def start_rig(root: Path, environ: dict[str, str]) -> Rig:
             redis_server.stop()
         raise
     return rig
+
+
+def _claim_workdir(root: Path) -> None:
+    """Mark ``root`` as the bench's, refusing a folder that holds other files.
+
+    Each run clears its folders there, so a folder of the user's own (or the
+    project's, whose ``data`` and ``logs`` the consumers use) must not be one.
+
+    Raises:
+        BenchError: When ``root`` holds files the bench did not make.
+    """
+    marker = root / WORKDIR_MARKER
+    entries = {entry.name for entry in root.iterdir()}
+    # A folder of an earlier bench, from before the mark, holds only its own.
+    earlier = root.name == ".bench" and entries <= set(FOLDERS)
+    if entries and not marker.exists() and not earlier:
+        raise BenchError(
+            f"--workdir {str(root)!r} holds files the bench did not make, and each "
+            "run clears its folders there; choose a new or empty folder"
+        )
+    marker.write_text("Scratch folder of hatch run bench: each run clears it.\n")
 
 
 def _redis_env(

@@ -74,6 +74,9 @@ class TestAQuickRun:
             assert {"name", "value", "unit"} <= figure.keys(), figure
             if "target" in figure:
                 assert isinstance(figure["meets"], bool), figure
+        spread = {f["name"]: f for f in figures}["send.kernel"]
+        assert spread["low"] <= spread["value"] <= spread["high"], spread
+        assert spread["runs"] >= 1
 
     def test_measures_every_phase(self, quick_run):
         result, _ = quick_run
@@ -131,6 +134,33 @@ class TestBadInput:
         assert "CONSUMER_PREFETCH" in result.stderr and "'abc'" in result.stderr
         assert "Traceback" not in result.stderr, result.stderr
         assert not processes_in(work), "a server of the run is still running"
+
+    def test_a_workdir_holding_other_files_is_refused_and_left_alone(self, tmp_path):
+        work = tmp_path / "mine"
+        (work / "data").mkdir(parents=True)
+        (work / "data" / "orders.duckdb").write_text("keep me")
+        args = ["--quick", "--out", str(tmp_path / "out"), "--workdir", str(work)]
+        result = bench(args, dict(os.environ))
+        assert result.returncode != 0
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and "holds files the bench did not make" in lines[0]
+        assert (work / "data" / "orders.duckdb").read_text() == "keep me"
+
+    @pytest.mark.parametrize("blocker", ["file", "results.json folder"])
+    def test_an_out_that_cannot_take_the_files_is_refused_before_measuring(
+        self, tmp_path, blocker
+    ):
+        out = tmp_path / "out"
+        if blocker == "file":
+            out.write_text("")
+        else:
+            (out / "results.json").mkdir(parents=True)
+        args = ["--quick", "--out", str(out), "--workdir", str(tmp_path / "work")]
+        result = bench(args, dict(os.environ), timeout_s=20)
+        assert result.returncode == 2
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and repr(str(out)) in lines[0], result.stderr
+        assert not (tmp_path / "work").exists(), "it measured before refusing"
 
 
 def processes_in(folder) -> list[str]:

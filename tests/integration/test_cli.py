@@ -113,3 +113,26 @@ def test_the_producer_without_redis_fails_clearly(platform_env):
     assert "Redis at redis://127.0.0.1:1/0 stayed unreachable for 1 s" in result.stderr
     assert "was not stored" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "command", [["email-consume"], ["platform-produce", "welcome", "ada@example.com"]]
+)
+def test_a_database_number_redis_lacks_is_named_in_one_line(
+    platform_env, redis_server, command
+):
+    env = dict(platform_env)
+    env.pop("REDIS_URL")
+    env.update(
+        REDIS_HOST="127.0.0.1",
+        REDIS_PORT=str(redis_server.port),
+        REDIS_PASSWORD=redis_server.password,
+        REDIS_DB="99",
+    )
+
+    result = run([str(BIN / command[0]), *command[1:]], env)
+
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "has no database of that number: REDIS_DB" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -23,9 +23,28 @@ def exit_on_user_error() -> Iterator[None]:
     except PlatformError as error:
         _fail(str(error))
     except redis.AuthenticationError:
-        _fail("Redis refused the credentials: check REDIS_PASSWORD and REDIS_USERNAME")
+        _fail(
+            "Redis refused the credentials: check REDIS_PASSWORD and REDIS_USERNAME, "
+            "or the user and password in REDIS_URL"
+        )
     except (redis.ConnectionError, redis.TimeoutError) as error:
         _fail(f"cannot reach Redis ({error}); check REDIS_HOST/REDIS_PORT or REDIS_URL")
+    except redis.ResponseError as error:
+        if not is_missing_database(error):
+            raise
+        _fail(f"Redis {MISSING_DATABASE}")
+
+
+MISSING_DATABASE = (
+    "has no database of that number: REDIS_DB (or the /N at the end of "
+    "REDIS_URL) must be below the server's 'databases' setting, 16 by default"
+)
+
+
+def is_missing_database(error: Exception) -> bool:
+    """Whether ``error`` is Redis refusing to select a database it lacks."""
+    text = str(error)
+    return isinstance(error, redis.ResponseError) and "DB index is out of range" in text
 
 
 def _fail(message: str) -> None:

@@ -86,8 +86,9 @@ def send_many(
         ContractError: When an item is not a contract, or ``batch_size`` is
             out of range; nothing was stored.
         MessageTooLarge: When an item's message is over the size limit. It
-            names the item; batches stored before it was found stay stored
-            and ``stored`` lists them.
+            names the item; batches stored before it was found (they go queue
+            by queue, so not only earlier items) stay stored, and ``stored``
+            lists them.
         BrokerUnavailable: When Redis stayed unreachable; ``stored`` lists
             what was stored before.
     """
@@ -95,7 +96,7 @@ def send_many(
     if not _whole_number(batch_size) or not 1 <= batch_size <= MAX_BATCH_SIZE:
         raise ContractError(
             f"batch_size must be a whole number from 1 to {MAX_BATCH_SIZE}, "
-            f"got {batch_size!r}"
+            f"got {batch_size!r}; nothing was stored"
         )
     with _cyclic_gc_paused():
         contracts = list(contracts)
@@ -166,7 +167,7 @@ def _messages_of(
     if not isinstance(contract, Contract):
         raise ContractError(
             f"item {index} is a {type(contract).__name__}, not a contract; pass "
-            "contract objects such as SendWelcomeEmail(...)"
+            "contract objects such as SendWelcomeEmail(...); nothing was stored"
         )
     contract_type = type(contract)
     key = None

@@ -21,7 +21,12 @@ from dramatiq import Worker
 from loguru import logger
 
 from shared_kernel.broker import install_broker
-from shared_kernel.cli import USAGE_EXIT_CODE, exit_on_user_error
+from shared_kernel.cli import (
+    MISSING_DATABASE,
+    USAGE_EXIT_CODE,
+    exit_on_user_error,
+    is_missing_database,
+)
 from shared_kernel.errors import PlatformError, SettingsError
 from shared_kernel.logs import configure_logging
 from shared_kernel.queues import queues_for
@@ -246,6 +251,12 @@ def _wait_for_redis(
             raise SettingsError(
                 f"Redis at {settings.redis.address} refused the credentials: "
                 "check REDIS_PASSWORD (and REDIS_USERNAME)"
+            ) from error
+        except redis.ResponseError as error:
+            if not is_missing_database(error):
+                raise
+            raise SettingsError(
+                f"Redis at {settings.redis.address} {MISSING_DATABASE}"
             ) from error
         except (redis.ConnectionError, redis.TimeoutError) as error:
             if not warned:
