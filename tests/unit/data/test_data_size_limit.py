@@ -11,7 +11,7 @@ from context_data.sources import FileAndHttpSources
 from shared_kernel.errors import PermanentError
 
 FIX = (
-    "raise DATA_MAX_FILE_MB above the file's size, or split the file into "
+    "raise DATA_MAX_FILE_MB above that size, or split the file into "
     "smaller ones"
 )
 BYTES_PER_MB = 1024 * 1024

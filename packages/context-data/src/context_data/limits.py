@@ -32,7 +32,7 @@ def check_size(
     size = f"more than {limit} {counted}" if counted else _mb(size_bytes)
     raise PermanentError(
         f"{shown} is over the {limit} limit ({size}); raise DATA_MAX_FILE_MB "
-        f"above the file's size, or split the file into smaller ones"
+        f"above that size, or split the file into smaller ones"
     )
 
 
