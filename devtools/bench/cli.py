@@ -37,7 +37,8 @@ def main(argv: list[str] | None = None) -> None:
     """
     args = _parse_args(argv)
     plan = _plan(args)
-    out, workdir = _folder(args.out, "--out"), _folder(args.workdir, "--workdir")
+    out = _folder(args.out, "--out", files=OUT_FILES)
+    workdir = _folder(args.workdir, "--workdir")
     started = time.monotonic()
     signal.signal(signal.SIGTERM, _raise_interrupt)
     with exit_on_user_error():
@@ -121,7 +122,7 @@ def _write_files(out: Path, figures: list[Figure], plan: Plan, runtime_s: float)
     say(f"Wrote {out / 'results.json'} and {out / 'bench.png'}")
 
 
-def _folder(path: str, option: str) -> Path:
+def _folder(path: str, option: str, *, files: tuple[str, ...] = ()) -> Path:
     folder = Path(path)
     if folder.exists() and not folder.is_dir():
         _fail(f"{option} {path!r} is a file; name a folder", code=USAGE_EXIT_CODE)
@@ -135,11 +136,11 @@ def _folder(path: str, option: str) -> Path:
             f"{option} {path!r} cannot take files ({error.strerror}); choose another",
             code=USAGE_EXIT_CODE,
         )
-    for name in OUT_FILES if option == "--out" else ():
+    for name in files:
         if (folder / name).is_dir():
             _fail(
-                f"--out {path!r} holds a folder named {name}, where the bench writes "
-                "a file; choose another",
+                f"{option} {path!r} holds a folder named {name}, where the bench "
+                "writes a file; choose another",
                 code=USAGE_EXIT_CODE,
             )
     return folder

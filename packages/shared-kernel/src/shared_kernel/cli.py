@@ -41,10 +41,9 @@ MISSING_DATABASE = (
 )
 
 
-def is_missing_database(error: Exception) -> bool:
+def is_missing_database(error: redis.ResponseError) -> bool:
     """Whether ``error`` is Redis refusing to select a database it lacks."""
-    text = str(error)
-    return isinstance(error, redis.ResponseError) and "DB index is out of range" in text
+    return "DB index is out of range" in str(error)
 
 
 def _fail(message: str) -> None:

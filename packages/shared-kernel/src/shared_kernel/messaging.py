@@ -100,15 +100,7 @@ def send_many(
         )
     with _cyclic_gc_paused():
         contracts = list(contracts)
-        ids = iter(new_message_ids(_message_count(contracts)))
-        if correlation_id is None and current_message() is None:
-            # Each its own, made at once as the message ids are.
-            correlations = new_ids(len(contracts))
-        else:
-            correlations = [correlation_id] * len(contracts)
-        messages = []
-        for index, contract in enumerate(contracts):
-            messages += _messages_of(contract, index, correlations[index], ids)
+        messages = _messages_for(contracts, correlation_id)
         if not hasattr(broker, "enqueue_many"):
             return [broker.enqueue(message) for message in messages]
         try:
@@ -159,6 +151,21 @@ def _message_count(contracts: list) -> int:
     return sum(
         len(routes_for(type(c))) for c in contracts if isinstance(c, Contract)
     )
+
+
+def _messages_for(
+    contracts: list, correlation_id: str | None
+) -> list[dramatiq.Message]:
+    ids = iter(new_message_ids(_message_count(contracts)))
+    if correlation_id is None and current_message() is None:
+        # Each its own, made at once as the message ids are.
+        correlations = new_ids(len(contracts))
+    else:
+        correlations = [correlation_id] * len(contracts)
+    messages = []
+    for index, contract in enumerate(contracts):
+        messages += _messages_of(contract, index, correlations[index], ids)
+    return messages
 
 
 def _messages_of(

@@ -20,9 +20,9 @@ WAKE_PREFIX = "platform:wake:"
 # no raw newline, and one argument costs the client far less to send than two
 # per message. A payload that does holds one (an encoder other than JSON)
 # sends an empty fifth argument and the ids and payloads as arguments of their
-# own, from the sixth on. Ids already stored are skipped: a call that ran but whose reply
-# was lost, then sent again (by the kernel or by the client's own retry),
-# stores nothing twice. Only the namespace is a declared key, as in Dramatiq's
+# own, from the sixth on. Ids already stored are skipped: a call that ran but
+# whose reply was lost, then sent again (by the kernel or by the client's own
+# retry), stores nothing twice. Only the namespace is a declared key, as in Dramatiq's
 # scripts: Redis checks a script's declared keys for read and write, and a
 # producer's ACL user may only write to the queues.
 _STORE = """
